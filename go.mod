@@ -1,6 +1,6 @@
 module github.com/vigilhq/vigil
 
-go 1.26.8
+go 1.26.7
 
 require (
 	github.com/VictoriaMetrics/metrics v1.45.0
