@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	vmetrics "github.com/VictoriaMetrics/metrics"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/vigilhq/vigil/ingest"
+	"github.com/vigilhq/vigil/internal/httpserver"
+	"github.com/vigilhq/vigil/internal/lifecycle"
+	"github.com/vigilhq/vigil/internal/selfmetrics"
+	"github.com/vigilhq/vigil/web"
+)
+
+// app is one running Vigil: every component, built in dependency order.
+type app struct {
+	cli      cli
+	log      *slog.Logger
+	logLevel *slog.LevelVar
+	reg      *selfmetrics.Registry
+	set      *vmetrics.Set // the wiring's own metrics (reloads, store sizes)
+	mgr      *lifecycle.Manager
+	dir      *dataDir
+	front    *httpserver.Server // the main HTTP listener
+	otlp     *ingest.OTLPServer
+
+	mu        sync.Mutex // serialises reloads and guards cfg
+	cfg       Config
+	reloaders []reloader
+}
+
+// reloader applies the reloadable part of a new configuration; an error refuses the reload.
+type reloader struct {
+	name  string
+	apply func(ctx context.Context, cfg Config) error
+}
+
+func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, error) {
+	dir, err := openDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{
+		cli:      c,
+		cfg:      cfg,
+		log:      log,
+		logLevel: level,
+		reg:      selfmetrics.New(),
+		mgr:      lifecycle.New(log),
+		dir:      dir,
+	}
+	a.set = a.reg.NewSet()
+	for _, name := range storeDirs {
+		size := selfmetrics.NewDirSize(dir.store(name), 30*time.Second)
+		a.set.NewGauge(fmt.Sprintf(`vigil_store_size_bytes{store=%q}`, name), func() float64 { return float64(size.Bytes()) })
+	}
+	a.reloaders = append(a.reloaders, reloader{"log_level", func(_ context.Context, cfg Config) error {
+		lvl, err := parseLogLevel(cfg.LogLevel)
+		a.logLevel.Set(lvl)
+		return err
+	}})
+
+	// Stores come first, then ingest, then alerting and SLOs, then the UI: each later issue
+	// adds its component here in that order.
+	a.otlp = ingest.NewOTLPServer(ingest.OTLPOptions{
+		GRPCAddr:        cfg.OTLPGRPCListen,
+		HTTPAddr:        cfg.OTLPHTTPListen,
+		MaxRequestBytes: int64(cfg.OTLP.MaxRequestSize),
+	}, a.reg.NewSet(), log)
+	a.mgr.Add(lifecycle.Component{Name: "otlp", Start: a.otlp.Start, Stop: a.otlp.Stop, Failed: a.otlp.Failed()})
+
+	a.front = httpserver.New("main", cfg.HTTPListen, a.router(), log)
+	return a, nil
+}
+
+// router is the main HTTP server's routes.
+func (a *app) router() chi.Router {
+	r := chi.NewRouter()
+	r.Use(httpserver.Instrument("main", a.reg.NewSet()))
+	r.Get("/healthz", health)
+	r.Get("/-/healthy", health) // Prometheus's spelling, for probes written for it
+	r.Get("/readyz", a.ready)
+	r.Get("/-/ready", a.ready)
+	r.Method("GET", "/metrics", a.reg.Handler())
+	r.Post("/-/reload", a.reloadHTTP)
+	r.Put("/-/reload", a.reloadHTTP)
+	r.Group(func(r chi.Router) {
+		r.Use(a.whenReady)
+		r.Handle("/*", web.Handler())
+	})
+	return r
+}
+
+// run serves until ctx ends or a component fails, then shuts down within the configured
+// timeout. The main HTTP listener opens before every component, so /readyz can answer during
+// a long WAL replay, and closes before them, so nothing new arrives while stores flush.
+func (a *app) run(ctx context.Context) error {
+	defer a.dir.Close()
+	if err := a.front.Start(); err != nil {
+		return err
+	}
+	// The front door is already listening; listing it lets Wait notice if it dies.
+	frontFailed := a.front.Err()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reloadsDone := make(chan struct{})
+	defer func() { <-reloadsDone }()
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	defer stopReloads()
+	go func() {
+		defer close(reloadsDone)
+		for {
+			select {
+			case <-reloadCtx.Done():
+				return
+			case <-hup:
+				if err := a.reload(reloadCtx); err != nil {
+					a.log.Error("reload on SIGHUP refused", "err", err)
+				}
+			}
+		}
+	}()
+
+	var runErr error
+	if err := a.mgr.Start(ctx); err != nil {
+		runErr = err
+	} else {
+		a.log.Info("Vigil is ready", "http", a.front.Addr().String(),
+			"otlp_grpc", a.otlp.GRPCAddr().String(), "otlp_http", a.otlp.HTTPAddr().String())
+		select {
+		case err := <-frontFailed:
+			runErr = err
+		case err := <-a.waitComponents(ctx):
+			runErr = err
+		}
+	}
+	stopReloads()
+
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(a.cfg.ShutdownTimeout))
+	defer cancel()
+	frontErr := a.front.Shutdown(sctx)
+	stopErr := a.mgr.Stop(sctx)
+	if err := errors.Join(runErr, frontErr, stopErr); err != nil {
+		return err
+	}
+	a.log.Info("stopped cleanly")
+	return nil
+}
+
+func (a *app) waitComponents(ctx context.Context) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- a.mgr.Wait(ctx) }()
+	return ch
+}
+
+// reload re-reads the configuration file (with the same flags on top) and applies what can
+// change at run time. A file that does not load changes nothing.
+func (a *app) reload(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ok := a.set.GetOrCreateGauge("vigil_config_last_reload_successful", nil)
+	cfg, err := a.cli.load()
+	if err == nil {
+		for _, r := range a.reloaders {
+			if err = r.apply(ctx, cfg); err != nil {
+				err = fmt.Errorf("reload %s: %w", r.name, err)
+				break
+			}
+		}
+	}
+	if err != nil {
+		ok.Set(0)
+		return err
+	}
+	for _, key := range restartOnlyChanges(a.cfg, cfg) {
+		a.log.Warn("config key changed but needs a restart to take effect", "key", key)
+	}
+	a.cfg = cfg
+	ok.Set(1)
+	a.set.GetOrCreateGauge("vigil_config_last_reload_success_timestamp_seconds", nil).Set(float64(time.Now().Unix()))
+	a.log.Info("configuration reloaded", "file", a.cli.configFile)
+	return nil
+}
+
+// restartOnlyChanges names the keys that differ between two configurations but are read only
+// at start-up.
+func restartOnlyChanges(old, cur Config) []string {
+	var keys []string
+	for key, changed := range map[string]bool{
+		"data_dir":              old.DataDir != cur.DataDir,
+		"http_listen":           old.HTTPListen != cur.HTTPListen,
+		"otlp_grpc_listen":      old.OTLPGRPCListen != cur.OTLPGRPCListen,
+		"otlp_http_listen":      old.OTLPHTTPListen != cur.OTLPHTTPListen,
+		"log_format":            old.LogFormat != cur.LogFormat,
+		"otlp.max_request_size": old.OTLP.MaxRequestSize != cur.OTLP.MaxRequestSize,
+		"self_metrics.interval": old.SelfMetrics.Interval != cur.SelfMetrics.Interval,
+	} {
+		if changed {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}

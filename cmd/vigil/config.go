@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+)
+
+// Config is the whole of Vigil's configuration: the YAML file's shape, the defaults, and the
+// target of the command-line flags. Each section maps onto one package's Options.
+type Config struct {
+	DataDir        string `yaml:"data_dir"`
+	HTTPListen     string `yaml:"http_listen"`
+	OTLPGRPCListen string `yaml:"otlp_grpc_listen"`
+	OTLPHTTPListen string `yaml:"otlp_http_listen"`
+	LogLevel       string `yaml:"log_level"`
+	LogFormat      string `yaml:"log_format"`
+	// ShutdownTimeout bounds a graceful stop: flushing in-flight batches and closing stores.
+	ShutdownTimeout model.Duration `yaml:"shutdown_timeout"`
+
+	OTLP        OTLPConfig        `yaml:"otlp"`
+	SelfMetrics SelfMetricsConfig `yaml:"self_metrics"`
+}
+
+// OTLPConfig holds what the OTLP listeners share across signals.
+type OTLPConfig struct {
+	// MaxRequestSize bounds one export request, compressed and decompressed alike.
+	MaxRequestSize units.Base2Bytes `yaml:"max_request_size"`
+}
+
+// SelfMetricsConfig controls how Vigil records its own metrics.
+type SelfMetricsConfig struct {
+	// Interval between two recordings of Vigil's own metrics into its TSDB (job="vigil").
+	Interval model.Duration `yaml:"interval"`
+}
+
+// DefaultConfig is what `vigil` with no file and no flags runs with.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:         "./data",
+		HTTPListen:      "127.0.0.1:9700",
+		OTLPGRPCListen:  "127.0.0.1:4317",
+		OTLPHTTPListen:  "127.0.0.1:4318",
+		LogLevel:        "info",
+		LogFormat:       "logfmt",
+		ShutdownTimeout: model.Duration(10 * time.Second),
+		OTLP:            OTLPConfig{MaxRequestSize: 32 * units.MiB},
+		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(15 * time.Second)},
+	}
+}
+
+// fieldError is a configuration value that cannot work, named by its key path
+// (e.g. "otlp.max_request_size") so the loader can point at the file line or the flag.
+type fieldError struct {
+	Key string
+	Msg string
+}
+
+func (e *fieldError) Error() string { return fmt.Sprintf("%s: %s", e.Key, e.Msg) }
+
+// Validate returns every value that cannot work, each as a *fieldError.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &fieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	for key, addr := range map[string]string{
+		"http_listen":      c.HTTPListen,
+		"otlp_grpc_listen": c.OTLPGRPCListen,
+		"otlp_http_listen": c.OTLPHTTPListen,
+	} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(key, "%q is not a host:port address: %v", addr, err)
+		}
+	}
+	if _, err := parseLogLevel(c.LogLevel); err != nil {
+		bad("log_level", "%v", err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "logfmt" {
+		bad("log_format", "%q is not one of json, logfmt", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout", "must be positive, got %s", c.ShutdownTimeout)
+	}
+	if c.OTLP.MaxRequestSize <= 0 {
+		bad("otlp.max_request_size", "must be positive, got %s", c.OTLP.MaxRequestSize)
+	}
+	if time.Duration(c.SelfMetrics.Interval) < time.Second {
+		bad("self_metrics.interval", "must be at least 1s, got %s", c.SelfMetrics.Interval)
+	}
+	return errors.Join(errs...)
+}

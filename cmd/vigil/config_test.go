@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "vigil.yml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadGoodFile(t *testing.T) {
+	c, err := parseArgs([]string{"--config", "testdata/good.yml"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := c.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		DataDir:         "/var/lib/vigil",
+		HTTPListen:      "0.0.0.0:9800",
+		OTLPGRPCListen:  "127.0.0.1:14317",
+		OTLPHTTPListen:  "127.0.0.1:14318",
+		LogLevel:        "debug",
+		LogFormat:       "json",
+		ShutdownTimeout: model.Duration(20 * time.Second),
+		OTLP:            OTLPConfig{MaxRequestSize: 8 * units.MiB},
+		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(30 * time.Second)},
+	}
+	if cfg != want {
+		t.Fatalf("config =\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
+	tests := []struct {
+		name  string
+		file  string
+		flags []string
+		want  []string // substrings of the error
+	}{
+		{
+			name: "unknown top-level key",
+			file: "data_dir: ./d\nretention: 7d\n",
+			want: []string{"line 2", `key "retention"`, "unknown key"},
+		},
+		{
+			name: "unknown nested key with a suggestion",
+			file: "otlp:\n  max_reqest_size: 1MiB\n",
+			want: []string{"line 2", `key "otlp.max_reqest_size"`, `did you mean "max_request_size"`},
+		},
+		{
+			name: "wrong type",
+			file: "shutdown_timeout: soon\n",
+			want: []string{"line 1", `key "shutdown_timeout"`, "not a valid duration"},
+		},
+		{
+			name: "section is not a mapping",
+			file: "otlp: 12\n",
+			want: []string{"line 1", `key "otlp"`, "expected a mapping"},
+		},
+		{
+			name: "invalid value caught by validation",
+			file: "data_dir: ./d\n\nlog_format: xml\n",
+			want: []string{"line 3", `key "log_format"`, `"xml" is not one of json, logfmt`},
+		},
+		{
+			name: "bad size",
+			file: "otlp:\n  max_request_size: -3MiB\n",
+			want: []string{"line 2", `key "otlp.max_request_size"`},
+		},
+		{
+			name:  "invalid value from a flag names the flag",
+			file:  "log_level: info\n",
+			flags: []string{"--log-level", "loud"},
+			want:  []string{"flag --log-level", `"loud" is not one of`},
+		},
+		{
+			name: "broken YAML",
+			file: "data_dir: [unclosed\n",
+			want: []string{"vigil.yml", "line"},
+		},
+		{
+			name: "every error at once",
+			file: "foo: 1\nbar: 2\n",
+			want: []string{`line 1: key "foo"`, `line 2: key "bar"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			c, err := parseArgs(append([]string{"--config", path}, tt.flags...), &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.load()
+			if err == nil {
+				t.Fatal("load succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), path) && !strings.Contains(tt.name, "flag") {
+				t.Errorf("error does not name the file %s: %v", path, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFlagsOverrideFileOverrideDefaults(t *testing.T) {
+	path := writeConfig(t, "data_dir: /from/file\nlog_level: warn\n")
+	c, err := parseArgs([]string{"--config", path, "--data-dir", "/from/flag", "--otlp-http-listen=127.0.0.1:1"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := c.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultConfig()
+	if cfg.DataDir != "/from/flag" || cfg.LogLevel != "warn" || cfg.OTLPHTTPListen != "127.0.0.1:1" || cfg.HTTPListen != def.HTTPListen {
+		t.Fatalf("got %+v", cfg)
+	}
+}
+
+func TestEveryFlagIsAConfigKey(t *testing.T) {
+	// The flags are a view onto the file's keys: each must decode from YAML by that key.
+	for _, f := range cliFlags {
+		path := writeConfig(t, f.key+": 127.0.0.1:7\n")
+		var cfg Config = DefaultConfig()
+		if _, err := decodeConfigFile(path, &cfg); err != nil {
+			t.Errorf("flag --%s: key %s does not decode: %v", flagName(f.key), f.key, err)
+		}
+		if got := *f.field(&cfg); got != "127.0.0.1:7" {
+			t.Errorf("key %s set %q through the file, the flag's field did not see it", f.key, got)
+		}
+	}
+}
+
+func TestPrintConfigRoundTrips(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--config", "testdata/good.yml", "--print-config"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	printed := writeConfig(t, out.String())
+	c, _ := parseArgs([]string{"--config", printed}, &bytes.Buffer{})
+	got, err := c.load()
+	if err != nil {
+		t.Fatalf("printed config does not load: %v\n%s", err, out.String())
+	}
+	c2, _ := parseArgs([]string{"--config", "testdata/good.yml"}, &bytes.Buffer{})
+	want, _ := c2.load()
+	if got != want {
+		t.Fatalf("round trip changed the config:\n%+v\n%+v", got, want)
+	}
+}
+
+func TestDefaultsAreValidAndMatchTheIssue(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "./data" || cfg.HTTPListen != "127.0.0.1:9700" || cfg.OTLPGRPCListen != "127.0.0.1:4317" || cfg.OTLPHTTPListen != "127.0.0.1:4318" {
+		t.Fatalf("defaults changed: %+v", cfg)
+	}
+}
+
+func TestVersionCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "vigil ") || !strings.Contains(out.String(), "go1.") {
+		t.Fatalf("version output %q", out.String())
+	}
+}
