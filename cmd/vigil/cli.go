@@ -109,6 +109,8 @@ func (c cli) load() (Config, error) {
 			located = append(located, e)
 		case hasKey(c.overrides, fe.Key):
 			located = append(located, fmt.Errorf("flag --%s: %s", flagName(fe.Key), fe.Msg))
+		case fe.Line > 0 && c.configFile != "":
+			located = append(located, fmt.Errorf("config file %s: line %d: key %q: %s", c.configFile, fe.Line, fe.Key, fe.Msg))
 		case lines[fe.Key] > 0:
 			located = append(located, fmt.Errorf("config file %s: line %d: key %q: %s", c.configFile, lines[fe.Key], fe.Key, fe.Msg))
 		default:

@@ -24,6 +24,7 @@ type Config struct {
 
 	OTLP        OTLPConfig        `yaml:"otlp"`
 	SelfMetrics SelfMetricsConfig `yaml:"self_metrics"`
+	Metrics     MetricsConfig     `yaml:"metrics"`
 }
 
 // OTLPConfig holds what the OTLP listeners share across signals.
@@ -50,14 +51,17 @@ func DefaultConfig() Config {
 		ShutdownTimeout: model.Duration(10 * time.Second),
 		OTLP:            OTLPConfig{MaxRequestSize: 32 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(15 * time.Second)},
+		Metrics:         DefaultMetricsConfig(),
 	}
 }
 
 // fieldError is a configuration value that cannot work, named by its key path
 // (e.g. "otlp.max_request_size") so the loader can point at the file line or the flag.
+// Line, when set, is a more precise line than the key's own (inside a nested block).
 type fieldError struct {
-	Key string
-	Msg string
+	Key  string
+	Msg  string
+	Line int
 }
 
 func (e *fieldError) Error() string { return fmt.Sprintf("%s: %s", e.Key, e.Msg) }
@@ -95,5 +99,8 @@ func (c *Config) Validate() error {
 	if time.Duration(c.SelfMetrics.Interval) < time.Second {
 		bad("self_metrics.interval", "must be at least 1s, got %s", c.SelfMetrics.Interval)
 	}
+	c.Metrics.validate(bad, func(line int, key, msg string) {
+		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})
+	})
 	return errors.Join(errs...)
 }

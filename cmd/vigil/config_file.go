@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 // tree ourselves gives every error a line and a dotted key.
 type yamlDecoder struct {
 	file  string
+	src   []string       // the file's lines
 	lines map[string]int // key path -> line
 	errs  []error
 }
@@ -34,7 +36,7 @@ func decodeConfigFile(path string, cfg *Config) (map[string]int, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("config file %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	d := &yamlDecoder{file: path, lines: map[string]int{}}
+	d := &yamlDecoder{file: path, src: strings.Split(string(data), "\n"), lines: map[string]int{}}
 	if len(root.Content) > 0 { // an empty file keeps every default
 		d.decode(root.Content[0], reflect.ValueOf(cfg).Elem(), "")
 	}
@@ -112,9 +114,56 @@ func (d *yamlDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				d.fail(k, key, "unknown key%s", suggest(k.Value, fields))
 				continue
 			}
-			d.decode(val, v.FieldByIndex(idx), key)
+			f := v.FieldByIndex(idx)
+			if raw, ok := f.Addr().Interface().(rawYAMLTarget); ok {
+				d.lines[key] = k.Line
+				raw.setRawYAML(d.rawText(k), d.file)
+				continue
+			}
+			d.decode(val, f, key)
 		}
 	}
+}
+
+// rawYAMLTarget is a config value decoded by someone else's YAML loader (Prometheus's, for
+// scrape_configs). It gets the source text of its key and value, padded with blank lines so
+// that the other loader's line numbers are the file's.
+type rawYAMLTarget interface {
+	setRawYAML(src, file string)
+}
+
+// rawText returns the key k's line and every following line that belongs to its value (more
+// indented, blank, or a comment), dedented to column 1, behind k.Line-1 blank lines.
+func (d *yamlDecoder) rawText(k *yaml.Node) string {
+	indent := k.Column - 1
+	first := k.Line - 1
+	end := first + 1
+	for end < len(d.src) {
+		line := d.src[end]
+		trimmed := strings.TrimLeft(line, " ")
+		if trimmed != "" && !strings.HasPrefix(trimmed, "#") && len(line)-len(trimmed) <= indent {
+			break
+		}
+		end++
+	}
+	var b strings.Builder
+	b.WriteString(strings.Repeat("\n", first))
+	for _, line := range d.src[first:end] {
+		if len(line) >= indent && strings.TrimSpace(line[:indent]) == "" {
+			line = line[indent:]
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func dirOf(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return filepath.Dir(file)
+	}
+	return filepath.Dir(abs)
 }
 
 func joinKey(path, key string) string {

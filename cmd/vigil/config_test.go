@@ -11,6 +11,7 @@ import (
 
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -41,7 +42,30 @@ func TestLoadGoodFile(t *testing.T) {
 		ShutdownTimeout: model.Duration(20 * time.Second),
 		OTLP:            OTLPConfig{MaxRequestSize: 8 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(30 * time.Second)},
+		Metrics: MetricsConfig{
+			Retention:           model.Duration(30 * 24 * time.Hour),
+			RetentionSize:       10 * units.GiB,
+			OutOfOrderWindow:    model.Duration(time.Hour),
+			MaxExemplars:        5000,
+			QueryTimeout:        model.Duration(30 * time.Second),
+			QueryMaxSamples:     1_000_000,
+			QueryMaxConcurrency: 4,
+			LookbackDelta:       model.Duration(2 * time.Minute),
+			MaxRequestSize:      16 * units.MiB,
+			MaxSeriesPerRequest: 5000,
+			ScrapeInterval:      model.Duration(30 * time.Second),
+			ScrapeTimeout:       model.Duration(5 * time.Second),
+		},
 	}
+	pc, err := cfg.Metrics.PrometheusConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pc.ScrapeConfigs) != 1 || pc.ScrapeConfigs[0].JobName != "node" ||
+		pc.ScrapeConfigs[0].ScrapeInterval != model.Duration(30*time.Second) {
+		t.Fatalf("scrape configs = %+v, want job node every 30s (the global interval)", pc.ScrapeConfigs)
+	}
+	cfg.Metrics.ScrapeConfigs = ScrapeConfigs{}
 	if cfg != want {
 		t.Fatalf("config =\n%+v\nwant\n%+v", cfg, want)
 	}
@@ -167,8 +191,65 @@ func TestPrintConfigRoundTrips(t *testing.T) {
 	}
 	c2, _ := parseArgs([]string{"--config", "testdata/good.yml"}, &bytes.Buffer{})
 	want, _ := c2.load()
-	if got != want {
+	if !sameConfig(t, got, want) {
 		t.Fatalf("round trip changed the config:\n%+v\n%+v", got, want)
+	}
+}
+
+// sameConfig compares two configurations, their scrape jobs by what Prometheus loads from them.
+func sameConfig(t *testing.T, a, b Config) bool {
+	t.Helper()
+	jobs := func(c *Config) string {
+		pc, err := c.Metrics.PrometheusConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := yaml.Marshal(pc.ScrapeConfigs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Metrics.ScrapeConfigs = ScrapeConfigs{}
+		return string(out)
+	}
+	return jobs(&a) == jobs(&b) && a == b
+}
+
+func TestScrapeConfigErrorsAreLocated(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		want []string
+	}{
+		{
+			name: "unknown key inside a job, at its own line",
+			file: "log_level: info\nmetrics:\n  scrape_configs:\n    - job_name: a\n      static_configs:\n        - targets: [x:1]\n      scrape_intervl: 5s\n",
+			want: []string{"line 7", `key "metrics.scrape_configs"`, "scrape_intervl"},
+		},
+		{
+			name: "duplicate job names",
+			file: "metrics:\n  scrape_configs:\n    - job_name: a\n    - job_name: a\n",
+			want: []string{"line 2", `multiple scrape configs with job name "a"`},
+		},
+		{
+			name: "timeout longer than interval",
+			file: "metrics:\n  scrape_interval: 5s\n  scrape_timeout: 10s\n",
+			want: []string{"line 3", `key "metrics.scrape_timeout"`, "longer than"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			c, _ := parseArgs([]string{"--config", path}, &bytes.Buffer{})
+			_, err := c.load()
+			if err == nil {
+				t.Fatal("load succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
 	}
 }
 

@@ -22,7 +22,7 @@ func TestREADMEConfigReferenceIsTheDefaults(t *testing.T) {
 	if _, err := decodeConfigFile(path, &cfg); err != nil {
 		t.Fatalf("README config reference does not load: %v", err)
 	}
-	if cfg != DefaultConfig() {
+	if !sameConfig(t, cfg, DefaultConfig()) {
 		t.Fatalf("README config reference differs from the defaults:\n%+v\n%+v", cfg, DefaultConfig())
 	}
 }
