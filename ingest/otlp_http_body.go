@@ -17,6 +17,12 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// OTLPHTTPBody is the body handling of the OTLP/HTTP listener, for an OTLP route served
+// elsewhere (Prometheus's /api/v1/otlp/v1/metrics on the main port).
+func OTLPHTTPBody(signal string, limit int64, set *vmetrics.Set) func(http.Handler) http.Handler {
+	return otlpBody(signal, limit, set)
+}
+
 // otlpBody is middleware for OTLP/HTTP routes: it undoes Content-Encoding, enforces the size
 // limit on both the wire bytes and the decompressed bytes (a small gzip bomb must not expand
 // past the limit), and hands the handler the whole body in memory. Refusals are answered in

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 
 	vmetrics "github.com/VictoriaMetrics/metrics"
 	"github.com/go-chi/chi/v5"
@@ -50,7 +51,7 @@ type OTLPServer struct {
 	grpc   *grpc.Server
 	router chi.Router
 	http   *httpserver.Server
-	grpcLn net.Listener
+	grpcLn atomic.Pointer[net.Listener] // set by Start; read by GRPCAddr from any goroutine
 	failed chan error
 }
 
@@ -87,7 +88,7 @@ func (s *OTLPServer) Start(context.Context) error {
 		ln.Close()
 		return err
 	}
-	s.grpcLn = ln
+	s.grpcLn.Store(&ln)
 	s.log.Info("listening", "server", "otlp_grpc", "addr", ln.Addr().String())
 	go func() {
 		if err := s.grpc.Serve(ln); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
@@ -107,10 +108,11 @@ func (s *OTLPServer) Failed() <-chan error { return s.failed }
 
 // GRPCAddr and HTTPAddr are the bound addresses (useful with port 0); nil before Start.
 func (s *OTLPServer) GRPCAddr() net.Addr {
-	if s.grpcLn == nil {
+	ln := s.grpcLn.Load()
+	if ln == nil {
 		return nil
 	}
-	return s.grpcLn.Addr()
+	return (*ln).Addr()
 }
 
 // HTTPAddr is the bound OTLP/HTTP address; nil before Start.
@@ -118,7 +120,7 @@ func (s *OTLPServer) HTTPAddr() net.Addr { return s.http.Addr() }
 
 // Stop stops accepting and lets in-flight exports finish until ctx ends; then it cuts them off.
 func (s *OTLPServer) Stop(ctx context.Context) error {
-	if s.grpcLn == nil {
+	if s.grpcLn.Load() == nil {
 		return nil
 	}
 	httpErr := s.http.Shutdown(ctx)

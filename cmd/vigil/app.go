@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -32,6 +33,7 @@ type app struct {
 	dir      *dataDir
 	front    *httpserver.Server // the main HTTP listener
 	otlp     *ingest.OTLPServer
+	metrics  *metricsWiring
 
 	mu        sync.Mutex // serialises reloads and guards cfg
 	cfg       Config
@@ -60,6 +62,9 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 	}
 	a.set = a.reg.NewSet()
 	for _, name := range storeDirs {
+		if name == "metrics" {
+			continue // the metrics store reports its own size once open
+		}
 		size := selfmetrics.NewDirSize(dir.store(name), 30*time.Second)
 		a.set.NewGauge(fmt.Sprintf(`vigil_store_size_bytes{store=%q}`, name), func() float64 { return float64(size.Bytes()) })
 	}
@@ -71,6 +76,11 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 
 	// Stores come first, then ingest, then alerting and SLOs, then the UI: each later issue
 	// adds its component here in that order.
+	a.metrics = &metricsWiring{a: a}
+	for _, c := range a.metrics.components() {
+		a.mgr.Add(c)
+	}
+	a.reloaders = append(a.reloaders, reloader{"metrics.scrape_configs", a.metrics.reloadScrape})
 	a.otlp = ingest.NewOTLPServer(ingest.OTLPOptions{
 		GRPCAddr:        cfg.OTLPGRPCListen,
 		HTTPAddr:        cfg.OTLPHTTPListen,
@@ -95,9 +105,20 @@ func (a *app) router() chi.Router {
 	r.Put("/-/reload", a.reloadHTTP)
 	r.Group(func(r chi.Router) {
 		r.Use(a.whenReady)
+		// Ingest routes are registered before the API mount; chi prefers the exact paths.
+		r.Method("POST", "/api/v1/write", &a.metrics.remoteWrite)
+		r.Method("POST", "/api/v1/import/prometheus", &a.metrics.importText)
+		r.Method("POST", "/api/v1/otlp/v1/metrics", &a.metrics.otlpHTTP)
+		r.Handle("/api/v1/*", &a.metrics.api)
 		r.Handle("/*", web.Handler())
 	})
 	return r
+}
+
+// otlpBody wraps an OTLP/HTTP handler served on the main port with the OTLP listener's body
+// handling (decompression, size limit).
+func (a *app) otlpBody(signal string, h http.Handler) http.Handler {
+	return ingest.OTLPHTTPBody(signal, int64(a.cfg.Metrics.MaxRequestSize), a.set)(h)
 }
 
 // run serves until ctx ends or a component fails, then shuts down within the configured

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/vigilhq/vigil/internal/lifecycle"
 )
 
@@ -23,6 +25,7 @@ func testConfig(t *testing.T) Config {
 	cfg.HTTPListen = "127.0.0.1:0"
 	cfg.OTLPGRPCListen = "127.0.0.1:0"
 	cfg.OTLPHTTPListen = "127.0.0.1:0"
+	cfg.SelfMetrics.Interval = model.Duration(time.Second) // the self-scrape shows up quickly
 	return cfg
 }
 

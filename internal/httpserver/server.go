@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,7 +16,7 @@ type Server struct {
 	name string
 	srv  *http.Server
 	log  *slog.Logger
-	ln   net.Listener
+	ln   atomic.Pointer[net.Listener] // set by Start; read by Addr from any goroutine
 	errc chan error
 }
 
@@ -42,7 +43,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("listen %s on %s: %w", s.name, s.srv.Addr, err)
 	}
-	s.ln = ln
+	s.ln.Store(&ln)
 	s.log.Info("listening", "server", s.name, "addr", ln.Addr().String())
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -55,10 +56,11 @@ func (s *Server) Start() error {
 
 // Addr is the bound address (useful with port 0). Nil before Start.
 func (s *Server) Addr() net.Addr {
-	if s.ln == nil {
+	ln := s.ln.Load()
+	if ln == nil {
 		return nil
 	}
-	return s.ln.Addr()
+	return (*ln).Addr()
 }
 
 // Err delivers an error if the serving loop fails, and is closed when it ends.
@@ -66,7 +68,7 @@ func (s *Server) Err() <-chan error { return s.errc }
 
 // Shutdown stops accepting, waits for in-flight requests until ctx ends, then closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.ln == nil {
+	if s.ln.Load() == nil {
 		return nil
 	}
 	if err := s.srv.Shutdown(ctx); err != nil {

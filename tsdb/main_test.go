@@ -1,0 +1,17 @@
+package tsdb
+
+import (
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// The kill -9 durability test re-executes this binary as the writer
+	// that gets killed; see crash_test.go.
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		os.Exit(runCrashChild(dir))
+	}
+	goleak.VerifyTestMain(m)
+}
