@@ -16,6 +16,7 @@ import (
 	config_util "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/storage/remote"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
@@ -161,6 +162,35 @@ func TestMetricsEndToEnd(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(w) {
 			t.Errorf("query %s = %v, want %v", q, got, w)
 		}
+	}
+
+	// Prometheus's remote-read client reads the remote-written samples back.
+	u, _ := url.Parse(base + "/api/v1/read")
+	rc, err := remote.NewReadClient("e2e", &remote.ClientConfig{URL: &config_util.URL{URL: u}, Timeout: model.Duration(5 * time.Second), ChunkedReadLimit: 50 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := rc.Read(ctx, &prompb.Query{
+		StartTimestampMs: now.Add(-time.Minute).UnixMilli(),
+		EndTimestampMs:   now.Add(time.Minute).UnixMilli(),
+		Matchers:         []*prompb.LabelMatcher{{Type: prompb.LabelMatcher_EQ, Name: "__name__", Value: "e2e_requests_total"}},
+	}, true)
+	if err != nil {
+		t.Fatalf("remote read: %v", err)
+	}
+	var read []float64
+	for ss.Next() {
+		it := ss.At().Iterator(nil)
+		for it.Next() != chunkenc.ValNone {
+			_, v := it.At()
+			read = append(read, v)
+		}
+	}
+	if err := ss.Err(); err != nil {
+		t.Fatalf("remote read series: %v", err)
+	}
+	if fmt.Sprint(read) != "[41 42]" {
+		t.Errorf("remote read returned %v, want [41 42]", read)
 	}
 
 	// Vigil scrapes itself into its own TSDB.
