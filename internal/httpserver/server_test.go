@@ -98,3 +98,19 @@ func TestStartFailsOnBusyAddress(t *testing.T) {
 		t.Fatalf("want a listen error naming the server, got %v", err)
 	}
 }
+
+func TestHandlerLabel(t *testing.T) {
+	f := func(pattern, path string, code int, want string) {
+		t.Helper()
+		if got := handlerLabel(pattern, path, code); got != want {
+			t.Errorf("handlerLabel(%q, %q, %d) = %q, want %q", pattern, path, code, got, want)
+		}
+	}
+	f("/metrics", "/metrics", 200, "/metrics")
+	f("/items/{id}", "/items/7", 200, "/items/{id}")
+	f("/api/v1/*", "/api/v1/query_range", 200, "/api/v1/query_range")
+	f("/api/v1/*", "/api/v1/label/job/values", 200, "/api/v1/label")
+	f("/api/v1/*", "/api/v1/no-such-endpoint", 404, "/api/v1/*")
+	f("/api/v1/*", "/api/v1/", 200, "/api/v1/*")
+	f("/*", "/index.html", 200, "/index.html")
+}
