@@ -13,7 +13,7 @@ LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) \
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: build run test bench lint fuzz clean
+.PHONY: build run test bench bench-metrics lint fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/vigil
@@ -26,6 +26,11 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# Side by side with Debian's prometheus and VictoriaMetrics (see bench/metrics/README.md).
+# QUICK=1 for a short validation run. Never run it beside a build or a test run.
+bench-metrics:
+	bench/metrics/run.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -21,6 +21,11 @@ type MetricsIngestOptions struct {
 	MaxLabelValueLength int
 	MaxLabelsPerSeries  int
 
+	// RemoteWriteSeriesCacheSize bounds the remote write 1.0 series-ref
+	// cache: it remembers between this many and twice this many series
+	// (default 1Mi, roughly 250 bytes each plus their labels).
+	RemoteWriteSeriesCacheSize int
+
 	// Registerer, if not nil, receives the Prometheus library's own handler
 	// metrics (prometheus_api_remote_write_*, prometheus_api_otlp_*). Build
 	// each handler kind once per Registerer: registering twice panics inside
