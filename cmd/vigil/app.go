@@ -34,6 +34,7 @@ type app struct {
 	front    *httpserver.Server // the main HTTP listener
 	otlp     *ingest.OTLPServer
 	metrics  *metricsWiring
+	alerting *alertingWiring
 
 	mu        sync.Mutex // serialises reloads and guards cfg
 	cfg       Config
@@ -81,6 +82,11 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 		a.mgr.Add(c)
 	}
 	a.reloaders = append(a.reloaders, reloader{"metrics.scrape_configs", a.metrics.reloadScrape})
+	a.alerting = &alertingWiring{a: a, metrics: a.metrics}
+	for _, c := range a.alerting.components() {
+		a.mgr.Add(c)
+	}
+	a.reloaders = append(a.reloaders, reloader{"alerting", a.alerting.reload})
 	a.otlp = ingest.NewOTLPServer(ingest.OTLPOptions{
 		GRPCAddr:        cfg.OTLPGRPCListen,
 		HTTPAddr:        cfg.OTLPHTTPListen,
@@ -109,6 +115,12 @@ func (a *app) router() chi.Router {
 		r.Method("POST", "/api/v1/write", &a.metrics.remoteWrite)
 		r.Method("POST", "/api/v1/import/prometheus", &a.metrics.importText)
 		r.Method("POST", "/api/v1/otlp/v1/metrics", &a.metrics.otlpHTTP)
+		// Alertmanager's API v2 (amtool, Prometheus servers sending alerts) and Vigil's
+		// alert-group endpoints; /api/v1/alerts and /api/v1/rules stay Prometheus's.
+		r.Handle("/api/v2/*", &a.alerting.api)
+		r.Handle("/api/v1/alerts/groups", &a.alerting.api)
+		r.Handle("/api/v1/alerts/groups/*", &a.alerting.api)
+		r.Handle("/api/v1/alerts/notifications", &a.alerting.api)
 		r.Handle("/api/v1/*", &a.metrics.api)
 		r.Handle("/*", web.Handler())
 	})

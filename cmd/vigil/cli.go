@@ -91,6 +91,7 @@ func (c cli) load() (Config, error) {
 		if lines, err = decodeConfigFile(c.configFile, &cfg); err != nil {
 			return cfg, err
 		}
+		cfg.Alerting.resolvePaths(dirOf(c.configFile))
 	}
 	for _, f := range cliFlags {
 		if v, ok := c.overrides[f.key]; ok {

@@ -25,6 +25,7 @@ type Config struct {
 	OTLP        OTLPConfig        `yaml:"otlp"`
 	SelfMetrics SelfMetricsConfig `yaml:"self_metrics"`
 	Metrics     MetricsConfig     `yaml:"metrics"`
+	Alerting    AlertingConfig    `yaml:"alerting"`
 }
 
 // OTLPConfig holds what the OTLP listeners share across signals.
@@ -52,6 +53,7 @@ func DefaultConfig() Config {
 		OTLP:            OTLPConfig{MaxRequestSize: 32 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(15 * time.Second)},
 		Metrics:         DefaultMetricsConfig(),
+		Alerting:        DefaultAlertingConfig(),
 	}
 }
 
@@ -99,6 +101,7 @@ func (c *Config) Validate() error {
 	if time.Duration(c.SelfMetrics.Interval) < time.Second {
 		bad("self_metrics.interval", "must be at least 1s, got %s", c.SelfMetrics.Interval)
 	}
+	c.Alerting.validate(bad)
 	c.Metrics.validate(bad, func(line int, key, msg string) {
 		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,17 @@ func TestLoadGoodFile(t *testing.T) {
 			ScrapeInterval:      model.Duration(30 * time.Second),
 			ScrapeTimeout:       model.Duration(5 * time.Second),
 		},
+		Alerting: AlertingConfig{
+			RuleFiles:             []string{absTestdata(t, "rules/*.yml")},
+			EvaluationInterval:    model.Duration(30 * time.Second),
+			ExternalURL:           "https://vigil.example.com",
+			ExternalLabels:        map[string]string{"cluster": "eu-1"},
+			ConfigFile:            absTestdata(t, "alertmanager.yml"),
+			DataRetention:         model.Duration(240 * time.Hour),
+			Slack:                 SlackConfig{WebhookURL: "https://hooks.slack.com/services/T/B/X", Channel: "#alerts"},
+			PagerDuty:             PagerDutyConfig{RoutingKey: "0123456789abcdef0123456789abcdef"},
+			BusinessHoursTimezone: "Europe/Paris",
+		},
 	}
 	pc, err := cfg.Metrics.PrometheusConfig()
 	if err != nil {
@@ -66,9 +78,20 @@ func TestLoadGoodFile(t *testing.T) {
 		t.Fatalf("scrape configs = %+v, want job node every 30s (the global interval)", pc.ScrapeConfigs)
 	}
 	cfg.Metrics.ScrapeConfigs = ScrapeConfigs{}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("config =\n%+v\nwant\n%+v", cfg, want)
 	}
+}
+
+// absTestdata is the absolute path of a file under testdata: relative paths in a config file
+// are resolved against the file's directory.
+func absTestdata(t *testing.T, rel string) string {
+	t.Helper()
+	abs, err := filepath.Abs(filepath.Join("testdata", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
 }
 
 func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
@@ -196,22 +219,31 @@ func TestPrintConfigRoundTrips(t *testing.T) {
 	}
 }
 
-// sameConfig compares two configurations, their scrape jobs by what Prometheus loads from them.
+// sameConfig compares two configurations as YAML (so an empty list equals a missing one),
+// their scrape jobs by what Prometheus loads from them.
 func sameConfig(t *testing.T, a, b Config) bool {
 	t.Helper()
-	jobs := func(c *Config) string {
+	text := func(c Config) string {
 		pc, err := c.Metrics.PrometheusConfig()
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := yaml.Marshal(pc.ScrapeConfigs)
+		jobs, err := yaml.Marshal(pc.ScrapeConfigs)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Metrics.ScrapeConfigs = ScrapeConfigs{}
-		return string(out)
+		all, err := yaml.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(jobs) + string(all)
 	}
-	return jobs(&a) == jobs(&b) && a == b
+	ta, tb := text(a), text(b)
+	if ta != tb {
+		t.Logf("configs differ:\n%s\n---\n%s", ta, tb)
+	}
+	return ta == tb
 }
 
 func TestScrapeConfigErrorsAreLocated(t *testing.T) {

@@ -88,6 +88,11 @@ func (m *metricsWiring) startStore(context.Context) error {
 	opts.Registerer = nil
 	m.importText.set(ingest.NewImportHandler(db, opts, set, a.log.With("component", "import")))
 
+	// Built here (nothing runs yet) so that the API's targets are there whenever it serves.
+	if m.scraper, err = ingest.NewScraper(db, a.log.With("component", "scrape"), a.reg.Prometheus()); err != nil {
+		return errors.Join(err, otlp.Close(), db.Close())
+	}
+
 	bi := buildinfo.Get()
 	m.api.set(db.APIHandler(tsdb.APIOptions{
 		Version:   bi.Version,
@@ -96,13 +101,9 @@ func (m *metricsWiring) startStore(context.Context) error {
 		BuildDate: bi.BuildDate,
 		GoVersion: bi.GoVersion,
 		Gatherer:  a.reg.Prometheus(),
-		Targets: func(context.Context) v1.TargetRetriever {
-			if m.scraper == nil {
-				return nil
-			}
-			return m.scraper.Targets()
-		},
-		Flags: map[string]string{"storage.tsdb.path": a.dir.store("metrics")},
+		Targets:   func(context.Context) v1.TargetRetriever { return m.scraper.Targets() },
+		Rules:     a.alerting.rulesRetriever,
+		Flags:     map[string]string{"storage.tsdb.path": a.dir.store("metrics")},
 		// Target URLs in /targets are shown as this server sees them.
 		GlobalURL: v1.GlobalURLOptions{
 			ListenAddress: a.front.Addr().String(),
@@ -124,11 +125,7 @@ func (m *metricsWiring) stopStore(context.Context) error {
 
 func (m *metricsWiring) startScraper(ctx context.Context) error {
 	a := m.a
-	s, err := ingest.NewScraper(m.db, a.log.With("component", "scrape"), a.reg.Prometheus())
-	if err != nil {
-		return err
-	}
-	m.scraper = s
+	s := m.scraper
 	pc, err := m.scrapeConfig(a.cfg)
 	if err != nil {
 		return err
