@@ -4,6 +4,38 @@
 // metrics (RED) and service-graph edges it derives from every span for the metrics store.
 //
 // It owns its value types (traces.Span) and its directory. It must not know OTLP or Zipkin wire
-// formats (the ingest package decodes them), HTTP routing, or how the metrics store keeps the
-// span metrics it hands over through an interface declared here.
+// formats (the ingest package decodes them), HTTP routing outside its own Jaeger handler, or
+// how the metrics store keeps the span metrics it hands over through MetricsAppendable
+// (Prometheus's storage.AppendableV2, declared here). It imports no other Vigil package.
+//
+// # Storage
+//
+// One pebble (v2) database. Keys (see keys.go) start with the hour bucket of the span's
+// start time:
+//
+//	's' hour traceID spanID                         -> the span record (span_codec.go)
+//	'x' hour 'S' service 0 start traceID spanID      -> duration, status   (search by service)
+//	'x' hour 'O' service 0 name 0 start traceID spanID -> duration, status (by operation)
+//	'x' hour 'T' service 0 key 0 value 0 start ...   -> duration, status   (by tag)
+//	'x' hour 'N' service 0 kind name                 -> ""                 (services, operations)
+//
+// A trace is one short range per hour it has spans in (Trace visits only the hours that
+// exist, known from the in-memory copy of the 'N' keys); spans of one trace written in many
+// batches, minutes apart, land next to each other. A search reads one index range
+// backwards (newest first), filters duration and status from the index value, and checks
+// the other conditions with point reads of the exact keys they would have: it never reads a
+// span record it does not return. Retention drops an hour with two DeleteRanges and
+// compacts the range; a size limit drops the oldest hours until the store fits.
+//
+// # Invariants
+//
+//   - WriteSpans returns nil only after its batch is committed to pebble's WAL with fsync
+//     (pebble groups concurrent commits into one fsync): an acknowledged span survives
+//     kill -9 and power loss. Rewriting a span (same trace, span id and start hour)
+//     replaces it: retries are idempotent.
+//   - Readers see a consistent store: Close waits for in-flight reads and writes; every
+//     method of a closed DB returns ErrClosed.
+//   - Options.Observer (the Generator) sees each batch after it is durable, never before.
+//   - The Generator's state is cumulative and bounded by GeneratorOptions.MaxSeries; a
+//     failed flush loses nothing, the next one writes the totals again.
 package traces

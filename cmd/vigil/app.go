@@ -34,6 +34,7 @@ type app struct {
 	front    *httpserver.Server // the main HTTP listener
 	otlp     *ingest.OTLPServer
 	metrics  *metricsWiring
+	traces   *tracesWiring
 	alerting *alertingWiring
 
 	mu        sync.Mutex // serialises reloads and guards cfg
@@ -82,6 +83,10 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 		a.mgr.Add(c)
 	}
 	a.reloaders = append(a.reloaders, reloader{"metrics.scrape_configs", a.metrics.reloadScrape})
+	a.traces = &tracesWiring{a: a, metrics: a.metrics}
+	for _, c := range a.traces.components() {
+		a.mgr.Add(c)
+	}
 	a.alerting = &alertingWiring{a: a, metrics: a.metrics}
 	for _, c := range a.alerting.components() {
 		a.mgr.Add(c)
@@ -121,6 +126,12 @@ func (a *app) router() chi.Router {
 		r.Handle("/api/v1/alerts/groups", &a.alerting.api)
 		r.Handle("/api/v1/alerts/groups/*", &a.alerting.api)
 		r.Handle("/api/v1/alerts/notifications", &a.alerting.api)
+		// Traces: Zipkin v2 ingest and the Jaeger query API (full paths), plus OTLP JSON by id.
+		r.Method("POST", "/api/v2/spans", &a.traces.zipkin)
+		for _, p := range []string{"/api/services", "/api/services/*", "/api/operations", "/api/traces",
+			"/api/traces/*", "/api/dependencies", "/api/v1/traces/*"} {
+			r.Handle(p, &a.traces.jaeger)
+		}
 		r.Handle("/api/v1/*", &a.metrics.api)
 		r.Handle("/*", web.Handler())
 	})

@@ -25,6 +25,7 @@ type Config struct {
 	OTLP        OTLPConfig        `yaml:"otlp"`
 	SelfMetrics SelfMetricsConfig `yaml:"self_metrics"`
 	Metrics     MetricsConfig     `yaml:"metrics"`
+	Traces      TracesConfig      `yaml:"traces"`
 	Alerting    AlertingConfig    `yaml:"alerting"`
 }
 
@@ -53,6 +54,7 @@ func DefaultConfig() Config {
 		OTLP:            OTLPConfig{MaxRequestSize: 32 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(15 * time.Second)},
 		Metrics:         DefaultMetricsConfig(),
+		Traces:          DefaultTracesConfig(),
 		Alerting:        DefaultAlertingConfig(),
 	}
 }
@@ -101,6 +103,7 @@ func (c *Config) Validate() error {
 	if time.Duration(c.SelfMetrics.Interval) < time.Second {
 		bad("self_metrics.interval", "must be at least 1s, got %s", c.SelfMetrics.Interval)
 	}
+	c.Traces.validate(bad)
 	c.Alerting.validate(bad)
 	c.Metrics.validate(bad, func(line int, key, msg string) {
 		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})

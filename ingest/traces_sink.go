@@ -1,0 +1,104 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigilhq/vigil/traces"
+)
+
+// TraceSink stores spans. WriteSpans returns nil only once every span in the batch is
+// durable, so the edge may answer 2xx; any error means nothing can be assumed stored and the
+// client should retry (503 / Unavailable). Writing the same span again replaces it, so a
+// retried export is harmless. The sink must not keep spans, or anything they point to,
+// after it returns. Safe for concurrent use. *traces.DB is one.
+type TraceSink interface {
+	WriteSpans(ctx context.Context, spans []traces.Span) error
+}
+
+// TracesIngestOptions configures the trace receivers (OTLP and Zipkin).
+type TracesIngestOptions struct {
+	// MaxFutureSkew: spans that start or end later than now plus this are rejected (clock
+	// skew beyond it is a broken client, and such spans would escape retention).
+	MaxFutureSkew time.Duration
+	// MaxRequestBytes bounds one Zipkin request, as sent and once decompressed (the OTLP
+	// server applies its own limit to OTLP requests).
+	MaxRequestBytes int64
+}
+
+// DefaultTracesIngestOptions returns the documented defaults.
+func DefaultTracesIngestOptions() TracesIngestOptions {
+	return TracesIngestOptions{MaxFutureSkew: time.Hour, MaxRequestBytes: 32 << 20}
+}
+
+// Validate reports the first option that cannot work.
+func (o TracesIngestOptions) Validate() error {
+	switch {
+	case o.MaxFutureSkew <= 0:
+		return errors.New("max future skew must be positive")
+	case o.MaxRequestBytes <= 0:
+		return errors.New("max request bytes must be positive")
+	}
+	return nil
+}
+
+// Reasons a span is rejected (the reason label of vigil_ingest_rejected_total).
+const (
+	reasonBadTraceID     rejectReason = "bad_trace_id"
+	reasonBadSpanID      rejectReason = "bad_span_id"
+	reasonMissingTime    rejectReason = "missing_timestamp"
+	reasonEndBeforeStart rejectReason = "end_before_start"
+	reasonFuture         rejectReason = "too_far_in_future"
+)
+
+// spanCheck validates spans of one request and keeps the tally for its answer.
+type spanCheck struct {
+	now      time.Time
+	skew     time.Duration
+	total    int
+	rejected int
+	reason   rejectReason // of the first rejection
+	firstErr error
+}
+
+// ok reports whether s may be stored; if not it records why.
+func (c *spanCheck) ok(s *traces.Span) bool {
+	c.total++
+	var (
+		r   rejectReason
+		msg string
+	)
+	switch {
+	case s.TraceID.IsZero():
+		r, msg = reasonBadTraceID, "trace id is missing or all zero"
+	case s.SpanID.IsZero():
+		r, msg = reasonBadSpanID, "span id is missing or all zero"
+	case s.Start.UnixNano() <= 0:
+		r, msg = reasonMissingTime, "start time is missing"
+	case s.End.Before(s.Start):
+		r, msg = reasonEndBeforeStart, fmt.Sprintf("end %s is before start %s", s.End.Format(time.RFC3339Nano), s.Start.Format(time.RFC3339Nano))
+	case s.Start.After(c.now.Add(c.skew)) || s.End.After(c.now.Add(c.skew)):
+		r, msg = reasonFuture, fmt.Sprintf("span ends at %s, more than %s in the future", s.End.Format(time.RFC3339Nano), c.skew)
+	default:
+		return true
+	}
+	c.reject(r, fmt.Errorf("span %s of trace %s: %s", s.SpanID, s.TraceID, msg))
+	return false
+}
+
+func (c *spanCheck) reject(r rejectReason, err error) {
+	c.rejected++
+	if c.reason == "" {
+		c.reason, c.firstErr = r, err
+	}
+}
+
+// message is the partial-success text: the count and the first error.
+func (c *spanCheck) message() string {
+	if c.rejected == 0 {
+		return ""
+	}
+	return truncateMessage(fmt.Sprintf("%d of %d spans rejected; first: %v", c.rejected, c.total, c.firstErr), maxPartialMessage)
+}

@@ -1,0 +1,225 @@
+package traces
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestSpanCodecRoundTrip(t *testing.T) {
+	for _, s := range fixtureTrace(1, base) {
+		got, err := decodeSpan(s.TraceID, s.SpanID, appendSpan(nil, &s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, s) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
+		}
+	}
+	// Every truncation of a record fails cleanly.
+	s := fixtureTrace(1, base)[0]
+	rec := appendSpan(nil, &s)
+	for n := range len(rec) {
+		if _, err := decodeSpan(s.TraceID, s.SpanID, rec[:n]); err == nil {
+			t.Fatalf("decoding %d of %d bytes: no error", n, len(rec))
+		}
+	}
+}
+
+func spanIDs(spans []Span) []SpanID {
+	var ids []SpanID
+	for _, s := range spans {
+		ids = append(ids, s.SpanID)
+	}
+	slices.SortFunc(ids, func(a, b SpanID) int { return slices.Compare(a[:], b[:]) })
+	return ids
+}
+
+// TestTraceInManyBatches: spans of one trace written minutes apart, in two hours' buckets,
+// read back as one trace; after a reopen too.
+func TestTraceInManyBatches(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, DefaultOptions(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := base.Add(59 * time.Minute) // the trace crosses into the next hour
+	spans := fixtureTrace(1, at)
+	spans[5].Start, spans[5].End = at.Add(2*time.Minute), at.Add(3*time.Minute)
+	mustWrite(t, db, spans[:3])
+	mustWrite(t, db, fixtureTrace(2, at)) // another trace in between
+	mustWrite(t, db, spans[3:])
+	mustWrite(t, db, spans[3:4]) // a retried batch replaces, not duplicates
+	check := func(db *DB) {
+		t.Helper()
+		got, err := db.TraceSpans(context.Background(), tid(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := spanIDs(spans); !reflect.DeepEqual(spanIDs(got), want) {
+			t.Fatalf("got spans %v, want %v", spanIDs(got), want)
+		}
+	}
+	check(db)
+	if _, err := db.TraceSpans(context.Background(), tid(7)); !errors.Is(err, ErrTraceNotFound) {
+		t.Fatalf("unknown trace: got %v, want ErrTraceNotFound", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTestDB(t, dir, DefaultOptions())
+	check(db)
+	svcs, _ := db.Services(context.Background())
+	if want := []string{"cart", "frontend", "payment"}; !reflect.DeepEqual(svcs, want) {
+		t.Errorf("services after reopen: got %v, want %v", svcs, want)
+	}
+	ops, _ := db.Operations(context.Background(), "frontend", SpanKindClient)
+	if want := []Operation{{"frontend", SpanKindClient, "GET /cart"}, {"frontend", SpanKindClient, "POST /pay"}}; !reflect.DeepEqual(ops, want) {
+		t.Errorf("frontend client operations: got %v, want %v", ops, want)
+	}
+}
+
+func TestFindTraces(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), DefaultOptions())
+	// Trace i starts at base + i minutes; even traces are 10x slower.
+	for i := byte(1); i <= 6; i++ {
+		spans := fixtureTrace(i, base.Add(time.Duration(i)*time.Minute))
+		if i%2 == 0 {
+			for j := range spans {
+				spans[j].End = spans[j].Start.Add(10 * spans[j].Duration())
+			}
+		}
+		mustWrite(t, db, spans)
+	}
+	all := []TraceID{tid(6), tid(5), tid(4), tid(3), tid(2), tid(1)}
+	cases := []struct {
+		name string
+		q    Query
+		want []TraceID
+	}{
+		{"service, newest first", Query{Service: "cart"}, all},
+		{"limit", Query{Service: "cart", Limit: 2}, all[:2]},
+		{"operation", Query{Service: "payment", Operation: "SELECT"}, all},
+		{"unknown operation", Query{Service: "payment", Operation: "GET /checkout"}, nil},
+		{"tag", Query{Service: "payment", Tags: map[string]string{"db.system": "postgres"}}, all},
+		{"int tag as text", Query{Service: "frontend", Tags: map[string]string{"http.status_code": "200"}}, all},
+		{"resource tag", Query{Service: "cart", Tags: map[string]string{"host.name": "cart-1"}}, all},
+		{"error tag", Query{Service: "payment", Tags: map[string]string{"error": "true"}}, all},
+		{"tag of another service", Query{Service: "cart", Tags: map[string]string{"db.system": "postgres"}}, nil},
+		{"tag and operation on different spans", Query{Service: "payment", Operation: "POST /pay", Tags: map[string]string{"db.system": "postgres"}}, nil},
+		{"min duration", Query{Service: "frontend", Operation: "GET /checkout", MinDuration: 500 * time.Millisecond}, []TraceID{tid(6), tid(4), tid(2)}},
+		{"max duration", Query{Service: "frontend", Operation: "GET /checkout", MaxDuration: 100 * time.Millisecond}, []TraceID{tid(5), tid(3), tid(1)}},
+		{"window", Query{Service: "cart", Start: base.Add(2 * time.Minute), End: base.Add(4*time.Minute + time.Second)}, []TraceID{tid(4), tid(3), tid(2)}},
+		{"unknown service", Query{Service: "nope"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := db.FindTraceIDs(context.Background(), tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("search limit", func(t *testing.T) {
+		opts := DefaultOptions()
+		opts.MaxSearchSpans = 3
+		db := openTestDB(t, t.TempDir(), opts)
+		for i := byte(1); i <= 6; i++ {
+			mustWrite(t, db, fixtureTrace(i, base.Add(time.Duration(i)*time.Minute)))
+		}
+		got, err := db.FindTraceIDs(context.Background(), Query{Service: "cart"})
+		if !errors.Is(err, ErrSearchLimit) || len(got) != 3 {
+			t.Errorf("got %v, %v; want 3 traces and ErrSearchLimit", got, err)
+		}
+	})
+}
+
+func TestRetention(t *testing.T) {
+	t.Run("age", func(t *testing.T) {
+		db := openTestDB(t, t.TempDir(), DefaultOptions())
+		old := base.Add(-8 * 24 * time.Hour)
+		mustWrite(t, db, fixtureTrace(1, old))
+		mustWrite(t, db, fixtureTrace(2, base))
+		if err := db.applyRetention(base.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.TraceSpans(context.Background(), tid(1)); !errors.Is(err, ErrTraceNotFound) {
+			t.Errorf("old trace: got %v, want ErrTraceNotFound", err)
+		}
+		if _, err := db.TraceSpans(context.Background(), tid(2)); err != nil {
+			t.Errorf("recent trace: %v", err)
+		}
+		// The index went too: a search over all time finds only the recent trace.
+		got, err := db.FindTraceIDs(context.Background(), Query{Service: "cart"})
+		if err != nil || !reflect.DeepEqual(got, []TraceID{tid(2)}) {
+			t.Errorf("search after retention: got %v, %v", got, err)
+		}
+		// Nothing is left of the dropped hour, not even after a reopen of the catalog.
+		it, err := db.pdb.NewIter(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		for valid := it.First(); valid; valid = it.Next() {
+			if b := it.Key()[1:5]; string(b) == string(spanKey(nil, bucketOf(old), TraceID{}, SpanID{})[1:5]) {
+				t.Fatalf("key %x of the dropped hour is still there", it.Key())
+			}
+		}
+	})
+	t.Run("size", func(t *testing.T) {
+		opts := DefaultOptions()
+		opts.Retention = 0
+		opts.MaxBytes = 1 // everything is over: all but the newest hour go
+		db := openTestDB(t, t.TempDir(), opts)
+		for h := range 3 {
+			mustWrite(t, db, fixtureTrace(byte(h+1), base.Add(time.Duration(h)*time.Hour)))
+		}
+		if err := db.applyRetention(base); err != nil {
+			t.Fatal(err)
+		}
+		for h, want := range []bool{false, false, true} {
+			_, err := db.TraceSpans(context.Background(), tid(byte(h+1)))
+			if got := err == nil; got != want {
+				t.Errorf("trace of hour %d kept=%v, want %v (err %v)", h, got, want, err)
+			}
+		}
+	})
+}
+
+func TestOptionsValidate(t *testing.T) {
+	f := func(mod func(*Options), ok bool) {
+		t.Helper()
+		o := DefaultOptions()
+		mod(&o)
+		if err := o.Validate(); (err == nil) != ok {
+			t.Errorf("Validate() = %v, want ok=%v", err, ok)
+		}
+	}
+	f(func(*Options) {}, true)
+	f(func(o *Options) { o.Retention = 0 }, true)
+	f(func(o *Options) { o.Retention = time.Minute }, false)
+	f(func(o *Options) { o.MaxBytes = -1 }, false)
+	f(func(o *Options) { o.RetentionInterval = 0 }, false)
+}
+
+func TestClosed(t *testing.T) {
+	db, err := Open(t.TempDir(), DefaultOptions(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.WriteSpans(context.Background(), fixtureTrace(1, base)); !errors.Is(err, ErrClosed) {
+		t.Errorf("write after close: got %v, want ErrClosed", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+}

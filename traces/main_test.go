@@ -1,0 +1,17 @@
+package traces
+
+import (
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// The kill -9 durability test re-executes this binary as the writer that gets killed;
+	// see durability_test.go.
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		os.Exit(runCrashChild(dir))
+	}
+	goleak.VerifyTestMain(m)
+}
