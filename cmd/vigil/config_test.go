@@ -57,6 +57,13 @@ func TestLoadGoodFile(t *testing.T) {
 			ScrapeInterval:      model.Duration(30 * time.Second),
 			ScrapeTimeout:       model.Duration(5 * time.Second),
 		},
+		Traces: TracesConfig{
+			Retention:      model.Duration(3 * 24 * time.Hour),
+			RetentionSize:  5 * units.GiB,
+			MaxFutureSkew:  model.Duration(5 * time.Minute),
+			MaxRequestSize: 4 * units.MiB,
+			SpanMetrics:    SpanMetricsConfig{FlushInterval: model.Duration(30 * time.Second), MaxSeries: 500},
+		},
 		Alerting: AlertingConfig{
 			RuleFiles:             []string{absTestdata(t, "rules/*.yml")},
 			EvaluationInterval:    model.Duration(30 * time.Second),
