@@ -19,9 +19,15 @@ import (
 // Prometheus's own remote-write receiver (storage/remote.NewWriteHandler).
 type remoteWriteHandler struct {
 	opts  MetricsIngestOptions
-	inner http.Handler
+	inner http.Handler // Prometheus's receiver: 2.0 requests
 	self  *ingestSelfMetrics
 	log   *slog.Logger
+
+	// The 1.0 fast path (metrics_remote_write_v1*.go). A nil cache sends
+	// 1.0 requests to Prometheus's receiver too, as tests compare.
+	tapp         *tallyingAppendable
+	cache        *seriesRefCache
+	promCounters *promWriteCounters
 }
 
 // NewRemoteWriteHandler serves POST /api/v1/write: Prometheus remote write
@@ -45,6 +51,12 @@ type remoteWriteHandler struct {
 // dropped and the rest written; out-of-order samples are 400. For 1.0 the
 // answer is 400 when series were dropped, where Prometheus answers 204: the
 // 1.0 spec asks for 400 and Prometheus's own code carries a TODO saying so.
+//
+// 1.0 requests do not go through Prometheus's receiver but through Vigil's
+// own decoder and append loop (metrics_remote_write_v1*.go), which stores
+// and answers the same, faster: no prompb structs, and known series are
+// appended by their cached series ref. opts.RemoteWriteSeriesCacheSize
+// bounds that cache.
 func NewRemoteWriteHandler(app MetricsAppendable, opts MetricsIngestOptions, set *metrics.Set, log *slog.Logger) http.Handler {
 	opts = opts.withDefaults()
 	if log == nil {
@@ -53,11 +65,15 @@ func NewRemoteWriteHandler(app MetricsAppendable, opts MetricsIngestOptions, set
 	self := newIngestSelfMetrics(set, "metrics", protoRemoteWrite)
 	tapp := &tallyingAppendable{next: app, policy: appendPolicy{opts: opts}, self: self}
 	accepted := remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType}
+	tap := newCounterTap(opts.Registerer)
 	return &remoteWriteHandler{
-		opts:  opts,
-		inner: remote.NewWriteHandler(log, opts.Registerer, tapp, accepted, false, false),
-		self:  self,
-		log:   log,
+		opts:         opts,
+		inner:        remote.NewWriteHandler(log, tap, tapp, accepted, false, false),
+		self:         self,
+		log:          log,
+		tapp:         tapp,
+		cache:        newSeriesRefCache(opts.RemoteWriteSeriesCacheSize),
+		promCounters: &tap.promWriteCounters,
 	}
 }
 
@@ -73,13 +89,7 @@ func (h *remoteWriteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // full or in part, its reason.
 func (h *remoteWriteHandler) serve(w http.ResponseWriter, r *http.Request) (int, rejectReason) {
 	fail := func(code int, reason rejectReason, err error) (int, rejectReason) {
-		if code >= 500 {
-			h.log.Error("Remote write request failed", "err", err)
-		} else {
-			h.log.Debug("Remote write request rejected", "status", code, "err", err)
-		}
-		http.Error(w, err.Error(), code)
-		return code, reason
+		return h.fail(w, code, reason, err)
 	}
 	if r.Method != http.MethodPost {
 		return fail(http.StatusMethodNotAllowed, reasonBadRequest, errors.New("remote write takes POST"))
@@ -95,6 +105,9 @@ func (h *remoteWriteHandler) serve(w http.ResponseWriter, r *http.Request) (int,
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != string(remoteapi.SnappyBlockCompression) {
 		return fail(http.StatusUnsupportedMediaType, reasonUnsupportedMedia,
 			fmt.Errorf("%s encoding (compression) is not accepted by this server; only snappy is acceptable", enc))
+	}
+	if msgType == remoteapi.WriteV1MessageType && h.cache != nil {
+		return h.serveV1(w, r)
 	}
 
 	compressed, err := readMetricsBody(w, r, h.opts.MaxRequestBytes)
@@ -161,4 +174,15 @@ func (h *remoteWriteHandler) serve(w http.ResponseWriter, r *http.Request) (int,
 	default:
 		return code, reasonBadRequest
 	}
+}
+
+// fail answers with an error and reports the status and reason.
+func (h *remoteWriteHandler) fail(w http.ResponseWriter, code int, reason rejectReason, err error) (int, rejectReason) {
+	if code >= 500 {
+		h.log.Error("Remote write request failed", "err", err)
+	} else {
+		h.log.Debug("Remote write request rejected", "status", code, "err", err)
+	}
+	http.Error(w, err.Error(), code)
+	return code, reason
 }
