@@ -1,0 +1,75 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/vigilhq/vigil/logs"
+)
+
+// LogSink stores log records. WriteLogs returns nil only once the batch is durable; it must
+// not keep b after it returns (Raw may share memory with the request body). A failed WriteLogs stored nothing the caller may rely on: the edge answers 503 (or
+// gRPC Unavailable) and the client retries the whole request, so a sink that stored part of a
+// failed batch may see those records again. Safe for concurrent use.
+type LogSink interface {
+	WriteLogs(ctx context.Context, b []logs.Record) error
+}
+
+// LogsIngestOptions bounds what one log write request may carry, on every log protocol. A zero
+// or negative field means "use the default" from DefaultLogsIngestOptions.
+type LogsIngestOptions struct {
+	// MaxRequestBytes caps the request body, both as sent and after decompression. Larger
+	// requests are answered 413 (ResourceExhausted over gRPC).
+	MaxRequestBytes int64
+	// MaxLineBytes caps one log line (a JSON line, a Loki entry, a bulk document, or the JSON
+	// rendering of an OTLP record). A longer one is rejected alone, reason "too_large".
+	MaxLineBytes int
+	// MaxErrorsReported caps the per-line errors listed in a partial-success answer.
+	MaxErrorsReported int
+	// ESVersion is the Elasticsearch version the /es handshake claims. Shippers refuse
+	// versions older than their own major.minor unless told otherwise, so keep it recent.
+	ESVersion string
+
+	// now is the receive-time clock; tests set it.
+	now func() time.Time
+}
+
+// DefaultLogsIngestOptions returns the limits Vigil uses unless configured.
+func DefaultLogsIngestOptions() LogsIngestOptions {
+	return LogsIngestOptions{
+		MaxRequestBytes:   32 << 20,
+		MaxLineBytes:      256 << 10,
+		MaxErrorsReported: 10,
+		ESVersion:         "8.17.0",
+	}
+}
+
+// Validate reports the first option that cannot work.
+func (o LogsIngestOptions) Validate() error {
+	if o.MaxLineBytes > 0 && o.MaxRequestBytes > 0 && int64(o.MaxLineBytes) > o.MaxRequestBytes {
+		return errors.New("logs max line bytes must not exceed max request bytes")
+	}
+	return nil
+}
+
+// withDefaults replaces zero or negative fields with the defaults.
+func (o LogsIngestOptions) withDefaults() LogsIngestOptions {
+	d := DefaultLogsIngestOptions()
+	if o.MaxRequestBytes <= 0 {
+		o.MaxRequestBytes = d.MaxRequestBytes
+	}
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = d.MaxLineBytes
+	}
+	if o.MaxErrorsReported <= 0 {
+		o.MaxErrorsReported = d.MaxErrorsReported
+	}
+	if o.ESVersion == "" {
+		o.ESVersion = d.ESVersion
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	return o
+}
