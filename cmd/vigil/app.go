@@ -35,6 +35,7 @@ type app struct {
 	otlp     *ingest.OTLPServer
 	metrics  *metricsWiring
 	traces   *tracesWiring
+	logs     *logsWiring
 	alerting *alertingWiring
 
 	mu        sync.Mutex // serialises reloads and guards cfg
@@ -87,7 +88,11 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 	for _, c := range a.traces.components() {
 		a.mgr.Add(c)
 	}
-	a.alerting = &alertingWiring{a: a, metrics: a.metrics}
+	a.logs = &logsWiring{a: a}
+	for _, c := range a.logs.components() {
+		a.mgr.Add(c)
+	}
+	a.alerting = &alertingWiring{a: a, metrics: a.metrics, logs: a.logs}
 	for _, c := range a.alerting.components() {
 		a.mgr.Add(c)
 	}
@@ -126,6 +131,11 @@ func (a *app) router() chi.Router {
 		r.Handle("/api/v1/alerts/groups", &a.alerting.api)
 		r.Handle("/api/v1/alerts/groups/*", &a.alerting.api)
 		r.Handle("/api/v1/alerts/notifications", &a.alerting.api)
+		// Logs: ingest (JSON lines, Loki push, Elasticsearch bulk under /es) and the query API.
+		r.Method("POST", "/api/v1/logs", &a.logs.jsonLines)
+		r.Method("POST", "/loki/api/v1/push", &a.logs.loki)
+		r.Mount("/es", &a.logs.es)
+		r.Handle("/api/v1/logs/*", &a.logs.api)
 		// Traces: Zipkin v2 ingest and the Jaeger query API (full paths), plus OTLP JSON by id.
 		r.Method("POST", "/api/v2/spans", &a.traces.zipkin)
 		for _, p := range []string{"/api/services", "/api/services/*", "/api/operations", "/api/traces",

@@ -25,6 +25,7 @@ type Config struct {
 	OTLP        OTLPConfig        `yaml:"otlp"`
 	SelfMetrics SelfMetricsConfig `yaml:"self_metrics"`
 	Metrics     MetricsConfig     `yaml:"metrics"`
+	Logs        LogsConfig        `yaml:"logs"`
 	Traces      TracesConfig      `yaml:"traces"`
 	Alerting    AlertingConfig    `yaml:"alerting"`
 }
@@ -54,6 +55,7 @@ func DefaultConfig() Config {
 		OTLP:            OTLPConfig{MaxRequestSize: 32 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(15 * time.Second)},
 		Metrics:         DefaultMetricsConfig(),
+		Logs:            DefaultLogsConfig(),
 		Traces:          DefaultTracesConfig(),
 		Alerting:        DefaultAlertingConfig(),
 	}
@@ -103,6 +105,7 @@ func (c *Config) Validate() error {
 	if time.Duration(c.SelfMetrics.Interval) < time.Second {
 		bad("self_metrics.interval", "must be at least 1s, got %s", c.SelfMetrics.Interval)
 	}
+	c.Logs.validate(bad)
 	c.Traces.validate(bad)
 	c.Alerting.validate(bad)
 	c.Metrics.validate(bad, func(line int, key, msg string) {

@@ -57,6 +57,14 @@ func TestLoadGoodFile(t *testing.T) {
 			ScrapeInterval:      model.Duration(30 * time.Second),
 			ScrapeTimeout:       model.Duration(5 * time.Second),
 		},
+		Logs: LogsConfig{
+			Retention:      model.Duration(14 * 24 * time.Hour),
+			RetentionSize:  20 * units.GiB,
+			Partition:      model.Duration(2 * time.Hour),
+			FlushInterval:  model.Duration(5 * time.Second),
+			MaxLineSize:    64 * units.KiB,
+			MaxRequestSize: 8 * units.MiB,
+		},
 		Traces: TracesConfig{
 			Retention:      model.Duration(3 * 24 * time.Hour),
 			RetentionSize:  5 * units.GiB,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -92,5 +93,84 @@ func TestKill9KeepsAcknowledgedSamples(t *testing.T) {
 	t.Logf("acknowledged %d writes before SIGKILL, found %d series after restart, lost %d", len(acked), len(have), lost)
 	if lost > 0 {
 		t.Fatalf("%d acknowledged writes lost", lost)
+	}
+}
+
+// TestKill9KeepsAcknowledgedLogLines is the same for log lines: every line that got a 2xx
+// is searchable after a SIGKILL and a restart.
+func TestKill9KeepsAcknowledgedLogLines(t *testing.T) {
+	dataDir := t.TempDir()
+	p := startVigil(t, "--data-dir", dataDir)
+	base := "http://" + p.waitReady(t)
+
+	const maxLines = 4000 // one query page holds them all
+	var (
+		mu    sync.Mutex
+		acked []int
+		wg    sync.WaitGroup
+	)
+	start := time.Now().UTC()
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			client := &http.Client{Timeout: 5 * time.Second}
+			for i := w; i < maxLines; i += 4 {
+				line := fmt.Sprintf(`{"ts":%q,"service":"crash","msg":"crash line","n":%d}`, start.Format(time.RFC3339Nano), i)
+				resp, err := client.Post(base+"/api/v1/logs", "application/x-ndjson", strings.NewReader(line))
+				if err != nil {
+					return // the process is gone
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					mu.Lock()
+					acked = append(acked, i)
+					mu.Unlock()
+				}
+			}
+		}(w)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	p.waitExit(t, 5*time.Second)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d lines acknowledged before the kill; the test proves nothing", len(acked))
+	}
+
+	p2 := startVigil(t, "--data-dir", dataDir)
+	base = "http://" + p2.waitReady(t)
+	u := fmt.Sprintf("%s/api/v1/logs/query?q=service:crash&start=%d&end=%d&limit=5000", base,
+		start.Add(-time.Minute).Unix(), time.Now().Add(time.Minute).Unix())
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Lines []struct{ Raw string }
+			Total int
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	have := map[int]bool{}
+	for _, l := range r.Data.Lines {
+		var rec struct{ N int }
+		if err := json.Unmarshal([]byte(l.Raw), &rec); err == nil {
+			have[rec.N] = true
+		}
+	}
+	lost := 0
+	for _, i := range acked {
+		if !have[i] {
+			lost++
+		}
+	}
+	t.Logf("acknowledged %d lines before SIGKILL, found %d after restart, lost %d", len(acked), len(have), lost)
+	if lost > 0 {
+		t.Fatalf("%d acknowledged lines lost", lost)
 	}
 }

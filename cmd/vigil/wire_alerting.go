@@ -18,6 +18,7 @@ import (
 type alertingWiring struct {
 	a       *app
 	metrics *metricsWiring
+	logs    *logsWiring
 
 	api lateHandler // Alertmanager API v2 and Vigil's group/ack endpoints
 
@@ -86,6 +87,7 @@ func (w *alertingWiring) startRules(ctx context.Context) error {
 		Appendable: db,
 		Engine:     db.Engine(),
 		Alerts:     w.router,
+		Logs:       logCounter{w.logs},
 	}, a.log.With("component", "rules"), a.reg.Prometheus())
 	if err != nil {
 		return fmt.Errorf("set up rule evaluation: %w", err)

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"time"
+
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+)
+
+// LogsConfig is the log store and its ingest limits.
+type LogsConfig struct {
+	Retention      model.Duration   `yaml:"retention"`
+	RetentionSize  units.Base2Bytes `yaml:"retention_size"`
+	Partition      model.Duration   `yaml:"partition"`
+	FlushInterval  model.Duration   `yaml:"flush_interval"`
+	MaxLineSize    units.Base2Bytes `yaml:"max_line_size"`
+	MaxRequestSize units.Base2Bytes `yaml:"max_request_size"`
+}
+
+// DefaultLogsConfig holds the documented defaults.
+func DefaultLogsConfig() LogsConfig {
+	return LogsConfig{
+		Retention:      model.Duration(7 * 24 * time.Hour),
+		Partition:      model.Duration(time.Hour),
+		FlushInterval:  model.Duration(2 * time.Second),
+		MaxLineSize:    256 * units.KiB,
+		MaxRequestSize: 32 * units.MiB,
+	}
+}
+
+func (c *LogsConfig) validate(bad func(key, format string, args ...any)) {
+	if c.Retention < 0 {
+		bad("logs.retention", "must not be negative")
+	}
+	if c.RetentionSize < 0 {
+		bad("logs.retention_size", "must not be negative")
+	}
+	if time.Duration(c.Partition) < time.Minute || time.Duration(c.Partition)%time.Second != 0 {
+		bad("logs.partition", "must be whole seconds and at least 1m")
+	}
+	if c.FlushInterval <= 0 {
+		bad("logs.flush_interval", "must be positive")
+	}
+	if c.MaxLineSize <= 0 {
+		bad("logs.max_line_size", "must be positive")
+	}
+	if c.MaxRequestSize < c.MaxLineSize {
+		bad("logs.max_request_size", "must be at least logs.max_line_size")
+	}
+}
