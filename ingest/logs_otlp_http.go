@@ -1,15 +1,11 @@
 package ingest
 
 import (
-	"errors"
-	"fmt"
-	"mime"
+	"context"
 	"net/http"
 	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // ServeHTTP serves OTLP/HTTP logs: POST with a protobuf or JSON ExportLogsServiceRequest; the
@@ -25,60 +21,15 @@ func (l *OTLPLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (l *OTLPLogs) serveHTTP(w http.ResponseWriter, r *http.Request) (int, rejectReason) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "OTLP logs take POST", http.StatusMethodNotAllowed)
-		return http.StatusMethodNotAllowed, reasonBadRequest
-	}
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mediaType != otlpProtobuf && mediaType != otlpJSON) {
-		msg := fmt.Sprintf("unsupported content type %q, supported: %s, %s", r.Header.Get("Content-Type"), otlpProtobuf, otlpJSON)
-		http.Error(w, msg, http.StatusUnsupportedMediaType)
-		return http.StatusUnsupportedMediaType, reasonUnsupportedMedia
-	}
-	fail := func(httpCode int, reason rejectReason, code codes.Code, err error) (int, rejectReason) {
-		writeOTLPStatus(w, mediaType, httpCode, status.New(code, err.Error()))
-		return httpCode, reason
-	}
-	body, err := readLogsBody(w, r, l.opts.MaxRequestBytes)
-	if err != nil {
-		httpCode, reason := bodyErrStatus(err)
-		code := codes.InvalidArgument
-		if errors.Is(err, errBodyTooLarge) {
-			code = codes.ResourceExhausted
-		}
-		return fail(httpCode, reason, code, err)
-	}
 	req := plogotlp.NewExportRequest()
-	if mediaType == otlpJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return fail(http.StatusBadRequest, reasonBadRequest, codes.InvalidArgument, fmt.Errorf("decode OTLP logs: %w", err))
-	}
-	out := l.consume(r.Context(), req.Logs(), l.httpSelf)
-	switch out.code {
-	case codes.OK:
-	case codes.InvalidArgument:
-		return fail(http.StatusBadRequest, out.reason, out.code, out.err)
-	default:
-		return fail(http.StatusServiceUnavailable, out.reason, out.code, out.err)
-	}
-	resp := logsExportResponse(out)
-	var raw []byte
-	if mediaType == otlpJSON {
-		raw, err = resp.MarshalJSON()
-	} else {
-		raw, err = resp.MarshalProto()
-	}
-	if err != nil { // cannot happen for this message; the data is stored
-		l.log.Error("Encode OTLP logs response", "err", err)
-		w.WriteHeader(http.StatusOK)
-		return http.StatusOK, out.reason
-	}
-	w.Header().Set("Content-Type", mediaType)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(raw)
-	return http.StatusOK, out.reason
+	return serveOTLPExport(w, r, otlpExport{
+		signal: "logs",
+		readBody: func(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+			return readLogsBody(w, r, l.opts.MaxRequestBytes)
+		},
+		request: req,
+		consume: func(ctx context.Context) otlpOutcome { return l.consume(ctx, req.Logs(), l.httpSelf) },
+		respond: func(o otlpOutcome) otlpResponse { return logsExportResponse(o) },
+		log:     l.log,
+	})
 }

@@ -3,15 +3,13 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
+	"context"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -39,62 +37,15 @@ func (m *OTLPMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *OTLPMetrics) serveHTTP(w http.ResponseWriter, r *http.Request) (int, rejectReason) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "OTLP metrics take POST", http.StatusMethodNotAllowed)
-		return http.StatusMethodNotAllowed, reasonBadRequest
-	}
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mediaType != otlpProtobuf && mediaType != otlpJSON) {
-		msg := fmt.Sprintf("unsupported content type %q, supported: %s, %s", r.Header.Get("Content-Type"), otlpProtobuf, otlpJSON)
-		http.Error(w, msg, http.StatusUnsupportedMediaType)
-		return http.StatusUnsupportedMediaType, reasonUnsupportedMedia
-	}
-	fail := func(httpCode int, reason rejectReason, code codes.Code, err error) (int, rejectReason) {
-		writeOTLPStatus(w, mediaType, httpCode, status.New(code, err.Error()))
-		return httpCode, reason
-	}
-
-	body, err := m.readOTLPBody(w, r)
-	switch {
-	case errors.Is(err, errBodyTooLarge):
-		return fail(http.StatusRequestEntityTooLarge, reasonTooLarge, codes.InvalidArgument, err)
-	case err != nil:
-		return fail(http.StatusBadRequest, reasonBadRequest, codes.InvalidArgument, err)
-	}
 	req := pmetricotlp.NewExportRequest()
-	if mediaType == otlpJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return fail(http.StatusBadRequest, reasonBadRequest, codes.InvalidArgument, fmt.Errorf("decode OTLP metrics: %w", err))
-	}
-
-	out := m.consume(r.Context(), req.Metrics(), m.httpSelf)
-	switch out.code {
-	case codes.OK:
-	case codes.InvalidArgument:
-		return fail(http.StatusBadRequest, out.reason, out.code, out.err)
-	default:
-		return fail(http.StatusServiceUnavailable, out.reason, out.code, out.err)
-	}
-	resp := out.response()
-	var raw []byte
-	if mediaType == otlpJSON {
-		raw, err = resp.MarshalJSON()
-	} else {
-		raw, err = resp.MarshalProto()
-	}
-	if err != nil { // cannot happen for this message; the data is stored
-		m.log.Error("Encode OTLP metrics response", "err", err)
-		w.WriteHeader(http.StatusOK)
-		return http.StatusOK, out.reason
-	}
-	w.Header().Set("Content-Type", mediaType)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(raw)
-	return http.StatusOK, out.reason
+	return serveOTLPExport(w, r, otlpExport{
+		signal:   "metrics",
+		readBody: m.readOTLPBody,
+		request:  req,
+		consume:  func(ctx context.Context) otlpOutcome { return m.consume(ctx, req.Metrics(), m.httpSelf) },
+		respond:  func(o otlpOutcome) otlpResponse { return o.response() },
+		log:      m.log,
+	})
 }
 
 // readOTLPBody reads the body within MaxRequestBytes, gunzipping it when it

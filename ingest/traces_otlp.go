@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -62,26 +61,18 @@ func NewOTLPTraces(sink TraceSink, opts TracesIngestOptions, set *metrics.Set, l
 	}, nil
 }
 
-// traceOutcome is how one trace request went.
-type traceOutcome struct {
-	code     codes.Code // OK, InvalidArgument (nothing usable) or Unavailable (sink)
-	err      error
-	rejected int64
-	message  string
-	reason   rejectReason
-}
-
+// otlpOutcome is how one trace request went.
 // writeSpans validates and stores spans for one request; convert fills them, calling
 // c.ok on each.
-func writeSpans(ctx context.Context, sink TraceSink, log *slog.Logger, self *ingestSelfMetrics, c *spanCheck, spans []traces.Span) traceOutcome {
-	out := traceOutcome{code: codes.OK, rejected: int64(c.rejected), message: c.message(), reason: c.reason}
+func writeSpans(ctx context.Context, sink TraceSink, log *slog.Logger, self *ingestSelfMetrics, c *spanCheck, spans []traces.Span) otlpOutcome {
+	out := otlpOutcome{code: codes.OK, rejected: int64(c.rejected), message: c.message(), reason: c.reason}
 	if c.total > 0 && len(spans) == 0 {
-		return traceOutcome{code: codes.InvalidArgument, err: errors.New(out.message), rejected: out.rejected, reason: out.reason}
+		return otlpOutcome{code: codes.InvalidArgument, err: errors.New(out.message), rejected: out.rejected, reason: out.reason}
 	}
 	if len(spans) > 0 {
 		if err := sink.WriteSpans(ctx, spans); err != nil {
 			log.Error("Spans not stored", "spans", len(spans), "err", err)
-			return traceOutcome{code: codes.Unavailable, err: fmt.Errorf("store spans: %w", err), reason: reasonStorage}
+			return otlpOutcome{code: codes.Unavailable, err: fmt.Errorf("store spans: %w", err), reason: reasonStorage}
 		}
 	}
 	self.addItems(len(spans))
@@ -91,13 +82,13 @@ func writeSpans(ctx context.Context, sink TraceSink, log *slog.Logger, self *ing
 	return out
 }
 
-func (t *OTLPTraces) consume(ctx context.Context, td ptrace.Traces, self *ingestSelfMetrics) traceOutcome {
+func (t *OTLPTraces) consume(ctx context.Context, td ptrace.Traces, self *ingestSelfMetrics) otlpOutcome {
 	c := &spanCheck{now: t.now(), skew: t.opts.MaxFutureSkew}
 	spans := convertOTLPTraces(td, c)
 	return writeSpans(ctx, t.sink, t.log, self, c, spans)
 }
 
-func (o traceOutcome) response() ptraceotlp.ExportResponse {
+func tracesExportResponse(o otlpOutcome) ptraceotlp.ExportResponse {
 	resp := ptraceotlp.NewExportResponse()
 	if o.rejected > 0 || o.message != "" {
 		resp.PartialSuccess().SetRejectedSpans(o.rejected)
@@ -116,7 +107,7 @@ func (t *OTLPTraces) Export(ctx context.Context, req ptraceotlp.ExportRequest) (
 	if out.code != codes.OK {
 		return ptraceotlp.NewExportResponse(), status.Error(out.code, out.err.Error())
 	}
-	return out.response(), nil
+	return tracesExportResponse(out), nil
 }
 
 // ServeHTTP serves OTLP/HTTP traces: POST with a protobuf or JSON ExportTraceServiceRequest;
@@ -132,58 +123,15 @@ func (t *OTLPTraces) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (t *OTLPTraces) serveHTTP(w http.ResponseWriter, r *http.Request) (int, rejectReason) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "OTLP traces take POST", http.StatusMethodNotAllowed)
-		return http.StatusMethodNotAllowed, reasonBadRequest
-	}
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mediaType != otlpProtobuf && mediaType != otlpJSON) {
-		msg := fmt.Sprintf("unsupported content type %q, supported: %s, %s", r.Header.Get("Content-Type"), otlpProtobuf, otlpJSON)
-		http.Error(w, msg, http.StatusUnsupportedMediaType)
-		return http.StatusUnsupportedMediaType, reasonUnsupportedMedia
-	}
-	fail := func(httpCode int, reason rejectReason, code codes.Code, err error) (int, rejectReason) {
-		writeOTLPStatus(w, mediaType, httpCode, status.New(code, err.Error()))
-		return httpCode, reason
-	}
-	body, err := readMetricsBody(w, r, t.opts.MaxRequestBytes)
-	switch {
-	case errors.Is(err, errBodyTooLarge):
-		return fail(http.StatusRequestEntityTooLarge, reasonTooLarge, codes.ResourceExhausted, err)
-	case err != nil:
-		return fail(http.StatusBadRequest, reasonBadRequest, codes.InvalidArgument, err)
-	}
 	req := ptraceotlp.NewExportRequest()
-	if mediaType == otlpJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return fail(http.StatusBadRequest, reasonBadRequest, codes.InvalidArgument, fmt.Errorf("decode OTLP traces: %w", err))
-	}
-	out := t.consume(r.Context(), req.Traces(), t.httpSelf)
-	switch out.code {
-	case codes.OK:
-	case codes.InvalidArgument:
-		return fail(http.StatusBadRequest, out.reason, out.code, out.err)
-	default:
-		return fail(http.StatusServiceUnavailable, out.reason, out.code, out.err)
-	}
-	resp := out.response()
-	var raw []byte
-	if mediaType == otlpJSON {
-		raw, err = resp.MarshalJSON()
-	} else {
-		raw, err = resp.MarshalProto()
-	}
-	if err != nil { // cannot happen for this message; the spans are stored
-		t.log.Error("Encode OTLP traces response", "err", err)
-		w.WriteHeader(http.StatusOK)
-		return http.StatusOK, out.reason
-	}
-	w.Header().Set("Content-Type", mediaType)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(raw)
-	return http.StatusOK, out.reason
+	return serveOTLPExport(w, r, otlpExport{
+		signal: "traces",
+		readBody: func(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+			return readMetricsBody(w, r, t.opts.MaxRequestBytes)
+		},
+		request: req,
+		consume: func(ctx context.Context) otlpOutcome { return t.consume(ctx, req.Traces(), t.httpSelf) },
+		respond: func(o otlpOutcome) otlpResponse { return tracesExportResponse(o) },
+		log:     t.log,
+	})
 }
