@@ -1,14 +1,12 @@
 package logs
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/vigilhq/vigil/internal/crashtest"
 )
 
 // TestDurability checks that acknowledged lines are searchable, byte for byte, after each
@@ -68,7 +66,7 @@ func TestDurability(t *testing.T) {
 		}},
 		{"writer killed with SIGKILL", func(t *testing.T) string {
 			dir := t.TempDir()
-			killedWriter(t, dir)
+			crashtest.KillAfterWrite(t, dir)
 			return dir
 		}},
 	}
@@ -97,57 +95,25 @@ func copyDir(t *testing.T, dir string) string {
 	return snap
 }
 
-const crashChildEnv = "VIGIL_LOGS_CRASH_CHILD_DIR"
-
-// killedWriter runs this test binary as a child that writes the fixture into dir (half of
-// it flushed into partitions, half only in the WAL) and reports it, then kills the child
-// with SIGKILL.
-func killedWriter(t *testing.T, dir string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if killErr := cmd.Process.Kill(); killErr != nil {
-		t.Fatal(killErr)
-	}
-	_ = cmd.Wait() // "signal: killed" is the expected outcome
-	if err != nil || line != "committed\n" {
-		t.Fatalf("child said %q, %v; want \"committed\"", line, err)
-	}
-}
-
-// runCrashChild is the child side of killedWriter. It never closes the store.
-func runCrashChild(dir string) int {
+// crashWrite is the killed writer's side (see crashtest): half of the fixture flushed into
+// partitions, half only in the WAL, one acknowledged write per line; it never closes the store.
+func crashWrite(dir string) error {
 	s, err := Open(dir, testOptions(), nil, nil)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	recs := fixtureRecords()
 	ctx := context.Background()
 	if err := s.WriteLogs(ctx, recs[:6]); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	if err := s.Flush(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	for i := 6; i < len(recs); i++ { // one acknowledged write per line
+	for i := 6; i < len(recs); i++ {
 		if err := s.WriteLogs(ctx, recs[i:i+1]); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return err
 		}
 	}
-	fmt.Println("committed")
-	time.Sleep(time.Hour) // wait for SIGKILL
-	return 0
+	return nil
 }

@@ -1,39 +1,15 @@
 package traces
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
 	"testing"
-	"time"
+
+	"github.com/vigilhq/vigil/internal/crashtest"
 )
 
-const crashChildEnv = "VIGIL_TRACES_CRASH_CHILD_DIR"
-
-// TestDurabilityKill9: a child process writes spans, says so once WriteSpans returned, and
-// is killed with SIGKILL before it can close; every acknowledged span is there on reopen.
 func TestDurabilityKill9(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if killErr := cmd.Process.Kill(); killErr != nil {
-		t.Fatal(killErr)
-	}
-	_ = cmd.Wait() // "signal: killed" is the expected outcome
-	if err != nil || line != "committed\n" {
-		t.Fatalf("child said %q, %v; want \"committed\"", line, err)
-	}
+	crashtest.KillAfterWrite(t, dir)
 	db := openTestDB(t, dir, DefaultOptions())
 	for i := byte(1); i <= crashTraces; i++ {
 		got, err := db.TraceSpans(context.Background(), tid(i))
@@ -49,20 +25,16 @@ func TestDurabilityKill9(t *testing.T) {
 
 const crashTraces = 20
 
-// runCrashChild is the child side of TestDurabilityKill9. It never closes the DB.
-func runCrashChild(dir string) int {
+// crashWrite is the killed writer's side (see crashtest): it never closes the DB.
+func crashWrite(dir string) error {
 	db, err := Open(dir, DefaultOptions(), nil, nil)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	for i := byte(1); i <= crashTraces; i++ {
 		if err := db.WriteSpans(context.Background(), fixtureTrace(i, base)); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return err
 		}
 	}
-	fmt.Println("committed")
-	time.Sleep(time.Hour) // wait for SIGKILL
-	return 0
+	return nil
 }

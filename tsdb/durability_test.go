@@ -1,13 +1,11 @@
 package tsdb
 
 import (
-	"bufio"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/vigilhq/vigil/internal/crashtest"
 )
 
 // TestDurability checks that a committed batch (floats, a native histogram
@@ -44,7 +42,7 @@ func TestDurability(t *testing.T) {
 		}},
 		{"writer killed with SIGKILL", func(t *testing.T) string {
 			dir := t.TempDir()
-			killedWriter(t, dir)
+			crashtest.KillAfterWrite(t, dir)
 			return dir
 		}},
 	}
@@ -57,44 +55,11 @@ func TestDurability(t *testing.T) {
 	}
 }
 
-const crashChildEnv = "VIGIL_TSDB_CRASH_CHILD_DIR"
-
-// killedWriter runs this test binary as a child that commits the fixture into
-// dir and reports it, then kills the child with SIGKILL before it can close.
-func killedWriter(t *testing.T, dir string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if killErr := cmd.Process.Kill(); killErr != nil {
-		t.Fatal(killErr)
-	}
-	_ = cmd.Wait() // "signal: killed" is the expected outcome
-	if err != nil || line != "committed\n" {
-		t.Fatalf("child said %q, %v; want \"committed\"", line, err)
-	}
-}
-
-// runCrashChild is the child side of killedWriter. It never closes the DB.
-func runCrashChild(dir string) int {
+// crashWrite is the killed writer's side (see crashtest): it never closes the DB.
+func crashWrite(dir string) error {
 	db, err := Open(dir, DefaultOptions(), nil, nil)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	if err := writeFixture(db); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	fmt.Println("committed")
-	time.Sleep(time.Hour) // wait for SIGKILL
-	return 0
+	return writeFixture(db)
 }

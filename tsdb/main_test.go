@@ -1,17 +1,15 @@
 package tsdb
 
 import (
-	"os"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/vigilhq/vigil/internal/crashtest"
 )
 
 func TestMain(m *testing.M) {
-	// The kill -9 durability test re-executes this binary as the writer
-	// that gets killed; see crash_test.go.
-	if dir := os.Getenv(crashChildEnv); dir != "" {
-		os.Exit(runCrashChild(dir))
-	}
+	// The kill -9 durability test re-executes this binary as the writer that gets killed.
+	crashtest.Main(crashWrite)
 	goleak.VerifyTestMain(m)
 }
