@@ -37,6 +37,7 @@ type app struct {
 	traces   *tracesWiring
 	logs     *logsWiring
 	alerting *alertingWiring
+	slo      *sloWiring
 
 	mu        sync.Mutex // serialises reloads and guards cfg
 	cfg       Config
@@ -92,7 +93,13 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 	for _, c := range a.logs.components() {
 		a.mgr.Add(c)
 	}
-	a.alerting = &alertingWiring{a: a, metrics: a.metrics, logs: a.logs}
+	// SLOs write the rule file that the rule manager, started after them, loads.
+	a.slo = &sloWiring{a: a, metrics: a.metrics}
+	for _, c := range a.slo.components() {
+		a.mgr.Add(c)
+	}
+	a.reloaders = append(a.reloaders, reloader{"slo", a.slo.reload})
+	a.alerting = &alertingWiring{a: a, metrics: a.metrics, logs: a.logs, extraRuleFiles: []string{a.slo.rulesFile()}}
 	for _, c := range a.alerting.components() {
 		a.mgr.Add(c)
 	}
@@ -136,6 +143,8 @@ func (a *app) router() chi.Router {
 		r.Method("POST", "/loki/api/v1/push", &a.logs.loki)
 		r.Mount("/es", &a.logs.es)
 		r.Handle("/api/v1/logs/*", &a.logs.api)
+		r.Handle("/api/v1/slos", &a.slo.api)
+		r.Handle("/api/v1/slos/*", &a.slo.api)
 		// Traces: Zipkin v2 ingest and the Jaeger query API (full paths), plus OTLP JSON by id.
 		r.Method("POST", "/api/v2/spans", &a.traces.zipkin)
 		for _, p := range []string{"/api/services", "/api/services/*", "/api/operations", "/api/traces",

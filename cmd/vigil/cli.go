@@ -92,6 +92,7 @@ func (c cli) load() (Config, error) {
 			return cfg, err
 		}
 		cfg.Alerting.resolvePaths(dirOf(c.configFile))
+		cfg.SLO.resolvePaths(dirOf(c.configFile))
 	}
 	for _, f := range cliFlags {
 		if v, ok := c.overrides[f.key]; ok {

@@ -28,6 +28,7 @@ type Config struct {
 	Logs        LogsConfig        `yaml:"logs"`
 	Traces      TracesConfig      `yaml:"traces"`
 	Alerting    AlertingConfig    `yaml:"alerting"`
+	SLO         SLOConfig         `yaml:"slo"`
 }
 
 // OTLPConfig holds what the OTLP listeners share across signals.
@@ -58,6 +59,7 @@ func DefaultConfig() Config {
 		Logs:            DefaultLogsConfig(),
 		Traces:          DefaultTracesConfig(),
 		Alerting:        DefaultAlertingConfig(),
+		SLO:             DefaultSLOConfig(),
 	}
 }
 
@@ -108,6 +110,7 @@ func (c *Config) Validate() error {
 	c.Logs.validate(bad)
 	c.Traces.validate(bad)
 	c.Alerting.validate(bad)
+	c.SLO.validate(bad)
 	c.Metrics.validate(bad, func(line int, key, msg string) {
 		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})
 	})

@@ -19,6 +19,9 @@ type alertingWiring struct {
 	a       *app
 	metrics *metricsWiring
 	logs    *logsWiring
+	// extraRuleFiles are rule files Vigil generates (SLOs, golden signals), loaded with the
+	// user's.
+	extraRuleFiles []string
 
 	api lateHandler // Alertmanager API v2 and Vigil's group/ack endpoints
 
@@ -76,7 +79,7 @@ func (w *alertingWiring) startRules(ctx context.Context) error {
 	a := w.a
 	cfg := a.cfg.Alerting
 	opts := alerting.DefaultRulesOptions()
-	opts.RuleFiles = cfg.RuleFiles
+	opts.RuleFiles = w.ruleFiles(a.cfg)
 	opts.EvaluationInterval = time.Duration(cfg.EvaluationInterval)
 	opts.ExternalLabels = cfg.ExternalLabels
 	opts.ExternalURL = w.externalURL(a.cfg)
@@ -99,6 +102,10 @@ func (w *alertingWiring) startRules(ctx context.Context) error {
 	return nil
 }
 
+func (w *alertingWiring) ruleFiles(cfg Config) []string {
+	return append(append([]string(nil), cfg.Alerting.RuleFiles...), w.extraRuleFiles...)
+}
+
 // rulesRetriever feeds /api/v1/rules and /api/v1/alerts.
 func (w *alertingWiring) rulesRetriever(context.Context) v1.RulesRetriever {
 	return w.rules.RulesRetriever()
@@ -114,7 +121,7 @@ func (w *alertingWiring) reload(ctx context.Context, cfg Config) error {
 		}
 	}
 	if w.rules != nil {
-		if err := w.rules.Reload(ctx, cfg.Alerting.RuleFiles); err != nil {
+		if err := w.rules.Reload(ctx, w.ruleFiles(cfg)); err != nil {
 			errs = append(errs, fmt.Errorf("alerting.rule_files: %w", err))
 		}
 	}
