@@ -13,6 +13,8 @@ import (
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilhq/vigil/slo"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -82,6 +84,15 @@ func TestLoadGoodFile(t *testing.T) {
 			Slack:                 SlackConfig{WebhookURL: "https://hooks.slack.com/services/T/B/X", Channel: "#alerts"},
 			PagerDuty:             PagerDutyConfig{RoutingKey: "0123456789abcdef0123456789abcdef"},
 			BusinessHoursTimezone: "Europe/Paris",
+		},
+		SLO: SLOConfig{
+			Files: []string{absTestdata(t, "slos/*.yml")},
+			GoldenSignals: func() slo.GoldenSignals {
+				g := slo.DefaultGoldenSignals()
+				g.Errors = slo.Signal{Threshold: 0.05, For: model.Duration(10 * time.Minute), Severity: "critical"}
+				g.Services = []slo.ServiceSignals{{Name: "batch", Disabled: true}}
+				return g
+			}(),
 		},
 	}
 	pc, err := cfg.Metrics.PrometheusConfig()
