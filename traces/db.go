@@ -73,8 +73,7 @@ func Open(dir string, opts Options, log *slog.Logger, reg prometheus.Registerer)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open trace store: %w", err)
 	}
-	po := &pebble.Options{Logger: pebbleLogger{log}}
-	pdb, err := pebble.Open(dir, po)
+	pdb, err := pebble.Open(dir, pebbleOptions(pebbleLogger{log}))
 	if err != nil {
 		return nil, fmt.Errorf("open trace store %s: %w", dir, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	vmetrics "github.com/VictoriaMetrics/metrics"
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/vigilhq/vigil/ingest"
 	"github.com/vigilhq/vigil/internal/httpserver"
@@ -124,6 +125,8 @@ func (a *app) router() chi.Router {
 	r.Get("/readyz", a.ready)
 	r.Get("/-/ready", a.ready)
 	r.Method("GET", "/metrics", a.reg.Handler())
+	// Go's profiler, as Prometheus serves it, for finding where CPU and memory go.
+	r.Mount("/debug", middleware.Profiler())
 	r.Post("/-/reload", a.reloadHTTP)
 	r.Put("/-/reload", a.reloadHTTP)
 	r.Group(func(r chi.Router) {
