@@ -11,6 +11,9 @@ var (
 	ErrInvalidQuery = errors.New("invalid query")
 	// ErrLineTooLarge rejects a batch holding a Raw line over Options.MaxLineBytes.
 	ErrLineTooLarge = errors.New("log line too large")
+	// ErrBusy is returned by WriteLogs when its context ends while it waits for indexing to
+	// catch up with a burst; nothing of the batch was stored, and the client should retry.
+	ErrBusy = errors.New("log store busy indexing")
 	// ErrNotFound is returned by Context for an unknown or expired line id.
 	ErrNotFound = errors.New("log line not found")
 )

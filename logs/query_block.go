@@ -103,9 +103,24 @@ func blockQuery(q query.Query) query.Query {
 		if f == fieldMessage || f == fieldTime {
 			return query.NewMatchNoneQuery()
 		}
-		b := query.NewNumericRangeInclusiveQuery(q.Min, q.Max, q.InclusiveMin, q.InclusiveMax)
-		b.SetField(f)
-		return b
+		// Blocks index each numeric field's [min, max] (see blockDocument): keep those whose
+		// range meets the query's. Bounds are taken inclusively; the line check is exact.
+		incl := true
+		var parts []query.Query
+		if q.Min != nil {
+			b := query.NewNumericRangeInclusiveQuery(q.Min, nil, &incl, nil)
+			b.SetField(numMaxField(f))
+			parts = append(parts, b)
+		}
+		if q.Max != nil {
+			b := query.NewNumericRangeInclusiveQuery(nil, q.Max, nil, &incl)
+			b.SetField(numMinField(f))
+			parts = append(parts, b)
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		return conj(parts)
 	case *query.DateRangeStringQuery, *query.DateRangeQuery:
 		f, lo, hi, err := dateBounds(q)
 		if err != nil || f != fieldTime {

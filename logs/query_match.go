@@ -50,7 +50,7 @@ func reservedField(key string) bool {
 	case fieldMessage, fieldTime, "msg", "_all", "_id", fieldMin, fieldMax:
 		return true
 	}
-	return false
+	return strings.HasPrefix(key, numRangePrefix)
 }
 
 // normalizeKeyword maps query text for a keyword field the way ingest normalises the field:

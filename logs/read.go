@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -359,7 +360,9 @@ func (p *partition) fields() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list fields of %s: %w", p.dir, err)
 	}
-	return slices.DeleteFunc(names, func(n string) bool { return n == "_id" || n == fieldMin || n == fieldMax }), nil
+	return slices.DeleteFunc(names, func(n string) bool {
+		return n == "_id" || n == fieldMin || n == fieldMax || strings.HasPrefix(n, numRangePrefix)
+	}), nil
 }
 
 // ContextResult is a line and its neighbours from the same service, oldest first.

@@ -35,13 +35,14 @@ type Store struct {
 	closed   atomic.Bool
 	wal      *wal
 
-	mu       sync.RWMutex
-	heads    map[headKey]*memBlock // open blocks, per partition and service
-	sealed   []*memBlock           // full blocks waiting for the next flush
-	flushing []*memBlock           // blocks being written (or whose write failed)
-	parts    map[int64]*partition  // by start, Unix seconds
-	seqs     map[int64]uint64      // next block seq per partition
-	buffered int64                 // bytes in heads and sealed
+	mu            sync.RWMutex
+	heads         map[headKey]*memBlock // open blocks, per partition and service
+	sealed        []*memBlock           // full blocks waiting for the next flush
+	flushing      []*memBlock           // blocks being written (or whose write failed)
+	parts         map[int64]*partition  // by start, Unix seconds
+	seqs          map[int64]uint64      // next block seq per partition
+	buffered      int64                 // bytes in heads and sealed
+	flushingBytes int64                 // bytes in flushing: taken by a flush, not yet in a partition
 
 	flushMu  sync.Mutex // one flush or retention pass at a time
 	flushNow chan struct{}
@@ -190,6 +191,10 @@ func (s *Store) WriteLogs(ctx context.Context, b []Record) error {
 		return fmt.Errorf("write logs: %w", err)
 	}
 
+	if err := s.waitForRoom(ctx); err != nil {
+		return err
+	}
+
 	s.commitMu.RLock()
 	defer s.commitMu.RUnlock()
 	if s.closed.Load() {
@@ -221,6 +226,33 @@ func (s *Store) WriteLogs(ctx context.Context, b []Record) error {
 		s.tails.publish(recs, ids, s.m.tailDropped)
 	}
 	return nil
+}
+
+// waitForRoom holds a writer back while more than 2×FlushBytes of lines wait to be indexed:
+// indexing is slower than accepting, and without this bound a burst piles up in memory (a
+// 500k-line burst reached 4 GB RSS). The writer waits, so the client sees slower answers, or
+// gets ErrBusy once ctx ends.
+func (s *Store) waitForRoom(ctx context.Context) error {
+	limit := 2 * s.opts.FlushBytes
+	for {
+		s.mu.RLock()
+		backlog := s.buffered + s.flushingBytes
+		s.mu.RUnlock()
+		if backlog < limit {
+			return nil
+		}
+		select {
+		case s.flushNow <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("write logs: %w (%d bytes wait to be indexed): %w", ErrBusy, backlog, ctx.Err())
+		case <-s.stop:
+			return ErrClosed
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // insertLocked adds recs to the memory blocks; if ids is not nil it receives each line's
@@ -288,6 +320,7 @@ func (s *Store) flush() error {
 	clear(s.heads)
 	s.flushing = append(s.flushing, s.sealed...)
 	s.sealed = nil
+	s.flushingBytes += s.buffered
 	s.buffered = 0
 	todo := slices.Clone(s.flushing)
 	s.mu.Unlock()
@@ -314,6 +347,9 @@ func (s *Store) flush() error {
 		s.mu.Lock()
 		p.entries = append(p.entries, entries...)
 		s.flushing = slices.DeleteFunc(s.flushing, func(b *memBlock) bool { return slices.Contains(blocks, b) })
+		for _, b := range blocks {
+			s.flushingBytes -= int64(b.bytes)
+		}
 		s.mu.Unlock()
 		written += len(blocks)
 	}
