@@ -15,6 +15,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vigilhq/vigil/bench/internal/proc"
+	"github.com/vigilhq/vigil/bench/internal/report"
 )
 
 type config struct {
@@ -84,7 +87,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer killAll()
+	defer proc.KillAll()
 	b := &bench{c: c, all: newTargets(c), res: newResults()}
 	for _, name := range append(append([]string{}, c.targets...), c.restartTargets...) {
 		if b.all[name] == nil {
@@ -96,7 +99,7 @@ func main() {
 	b.res.print(os.Stdout, c)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "driver:", err)
-		killAll()
+		proc.KillAll()
 		os.Exit(1)
 	}
 }
@@ -167,12 +170,12 @@ func (b *bench) runOnce(ctx context.Context, t *target, n, round int) error {
 	defer os.RemoveAll(data) // the next target gets the disk (and page cache) to itself
 	p, readyIn, err := start(ctx, t, data, dir, tlog, b.c.startTimeout)
 	if p != nil {
-		defer p.stop(2 * time.Minute)
+		defer p.Stop(2 * time.Minute)
 	}
 	if err != nil {
 		return err
 	}
-	logf("%s ready in %.2fs (pid %d); logs in %s", tag, readyIn.Seconds(), p.pid(), dir)
+	logf("%s ready in %.2fs (pid %d); logs in %s", tag, readyIn.Seconds(), p.Pid(), dir)
 
 	// Simulated time: the saturation runs write 8 days back (well inside every retention),
 	// and stop before the history, which ends at now; every phase is later than the one
@@ -182,14 +185,14 @@ func (b *bench) runOnce(ctx context.Context, t *target, n, round int) error {
 	capAt := histStart.Add(-time.Hour)
 	var total int64
 
-	rss := sampleRSS(p.pid())
+	rss := sampleRSS(p.Pid())
 	r, err := runLoadgen(ctx, b.c.lgBin, glog, append(b.loadgenArgs(t.writeURL(), n, "node"),
 		"-start-ms", ms(now.Add(-8*24*time.Hour)), "-sim-end-ms", ms(capAt), "-duration", b.c.ingest.String())...)
 	steady := rss.stop()
 	if err != nil {
 		return err
 	}
-	peak, _ := procStatusKiB(p.pid(), "VmHWM")
+	peak, _ := proc.StatusKiB(p.Pid(), "VmHWM")
 	total += r.AcceptedSamples
 	logf("%s remote write: %.0f samples/s steady (%.0f overall), %d errors, first step (series creation) %.1fs, %d steps, stop: %s; RSS %.0f MiB steady, %.0f MiB peak",
 		tag, r.SteadyPerSec, r.SamplesPerSec, r.Errors, r.FirstStepSec, r.Steps, r.StopReason, steady, peak/1024)
@@ -259,7 +262,7 @@ func (b *bench) runOnce(ctx context.Context, t *target, n, round int) error {
 				logf("%s WARNING: query %q over %s returned no series; latency not recorded", tag, q.name, w.name)
 				continue
 			}
-			p50, p99 := quantile(lat, 0.5)*1000, quantile(lat, 0.99)*1000
+			p50, p99 := report.Quantile(lat, 0.5)*1000, report.Quantile(lat, 0.99)*1000
 			logf("%s query %q over %s (step %s): p50 %.1f ms, p99 %.1f ms, %d series returned",
 				tag, q.name, w.name, w.step, p50, p99, nSeries)
 			title := fmt.Sprintf("query_range %s, %s window (step %s)", q.name, w.name, w.step)
@@ -273,7 +276,7 @@ func (b *bench) runOnce(ctx context.Context, t *target, n, round int) error {
 		if err := vmForceMerge(ctx, t, b.c.compactWait); err != nil {
 			logf("%s WARNING: force merge: %v", tag, err)
 		}
-		compBytes = diskBytes(filepath.Join(data, "data")) + diskBytes(filepath.Join(data, "indexdb"))
+		compBytes = proc.DiskBytes(filepath.Join(data, "data")) + proc.DiskBytes(filepath.Join(data, "indexdb"))
 		rows, err := scrapeMetric(t.metricsURL(), "vm_rows", `type="storage/`)
 		if err != nil {
 			return err
@@ -290,11 +293,11 @@ func (b *bench) runOnce(ctx context.Context, t *target, n, round int) error {
 		logf("%s compacted: %d bytes for %d samples = %.3f bytes/sample", tag, compBytes, compSamples, bps)
 		b.res.add(n, "Bytes on disk per sample, compacted (see README)", "bytes", false, t.name, bps)
 	}
-	stopIn, err := p.stop(2 * time.Minute)
+	stopIn, err := p.Stop(2 * time.Minute)
 	if err != nil {
 		return err
 	}
-	rest := diskBytes(data)
+	rest := proc.DiskBytes(data)
 	logf("%s data dir by top-level entry: %s", tag, duBreakdown(data))
 	logf("%s stopped in %.1fs; whole data dir %d bytes for %d accepted samples = %.3f bytes/sample",
 		tag, stopIn.Seconds(), rest, total, float64(rest)/float64(total))
@@ -313,7 +316,7 @@ func (b *bench) restartTest(ctx context.Context, t *target, n int) error {
 	defer os.RemoveAll(data)
 	p, _, err := start(ctx, t, data, dir, tlog, b.c.startTimeout)
 	if p != nil {
-		defer func() { p.stop(2 * time.Minute) }()
+		defer func() { p.Stop(2 * time.Minute) }()
 	}
 	if err != nil {
 		return err
@@ -327,7 +330,7 @@ func (b *bench) restartTest(ctx context.Context, t *target, n int) error {
 	logf("%s head filled: %d samples (%s of %d series) at %.0f samples/s, stop: %s",
 		tag, r.AcceptedSamples, b.c.restartHead, n, r.SamplesPerSec, r.StopReason)
 	for i := 0; i < b.c.restartReps; i++ {
-		stopIn, err := p.stop(5 * time.Minute)
+		stopIn, err := p.Stop(5 * time.Minute)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +18,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/vigilhq/vigil/bench/internal/proc"
+	"github.com/vigilhq/vigil/bench/internal/report"
 )
 
 // loadgenResult is the JSON line loadgen prints last.
@@ -60,22 +62,6 @@ func runLoadgen(ctx context.Context, bin, log string, args ...string) (*loadgenR
 	return &r, nil
 }
 
-// procStatusKiB reads a field such as VmRSS or VmHWM from /proc/<pid>/status, in KiB.
-func procStatusKiB(pid int, field string) (float64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			return strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
-}
-
 // rssSampler records VmRSS once a second until stopped.
 type rssSampler struct {
 	mu      sync.Mutex
@@ -95,7 +81,7 @@ func sampleRSS(pid int) *rssSampler {
 			case <-s.stopc:
 				return
 			case <-tick.C:
-				if v, err := procStatusKiB(pid, "VmRSS"); err == nil {
+				if v, err := proc.StatusKiB(pid, "VmRSS"); err == nil {
 					s.mu.Lock()
 					s.samples = append(s.samples, v)
 					s.mu.Unlock()
@@ -116,24 +102,7 @@ func (s *rssSampler) stop() float64 {
 	if len(s.samples) == 0 {
 		return 0
 	}
-	return median(s.samples[len(s.samples)/2:]) / 1024
-}
-
-// diskBytes is what du reports for path: allocated blocks, not apparent sizes.
-func diskBytes(path string) int64 {
-	var n int64
-	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if fi, err := d.Info(); err == nil {
-			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				n += st.Blocks * 512
-			}
-		}
-		return nil
-	})
-	return n
+	return report.Median(s.samples[len(s.samples)/2:]) / 1024
 }
 
 // promBlocks sums the on-disk size and the sample count (from meta.json) of the persisted
@@ -156,7 +125,7 @@ func promBlocks(dir string) (bytes, samples int64, blocks []string) {
 		if json.Unmarshal(raw, &meta) != nil {
 			continue
 		}
-		bytes += diskBytes(filepath.Join(dir, e.Name()))
+		bytes += proc.DiskBytes(filepath.Join(dir, e.Name()))
 		samples += meta.Stats.NumSamples
 		blocks = append(blocks, e.Name())
 	}
@@ -238,20 +207,18 @@ func duBreakdown(dir string) string {
 	entries, _ := os.ReadDir(dir)
 	var parts []string
 	for _, e := range entries {
-		parts = append(parts, fmt.Sprintf("%s=%s", e.Name(), mib(diskBytes(filepath.Join(dir, e.Name())))))
+		parts = append(parts, fmt.Sprintf("%s=%s", e.Name(), proc.MiB(proc.DiskBytes(filepath.Join(dir, e.Name())))))
 		if e.IsDir() && (e.Name() == "metrics" || e.Name() == "data") { // one level deeper into the TSDB
 			sub, _ := os.ReadDir(filepath.Join(dir, e.Name()))
 			for _, s := range sub {
 				if len(s.Name()) != 26 { // not a block
-					parts = append(parts, fmt.Sprintf("%s/%s=%s", e.Name(), s.Name(), mib(diskBytes(filepath.Join(dir, e.Name(), s.Name())))))
+					parts = append(parts, fmt.Sprintf("%s/%s=%s", e.Name(), s.Name(), proc.MiB(proc.DiskBytes(filepath.Join(dir, e.Name(), s.Name())))))
 				}
 			}
 		}
 	}
 	return strings.Join(parts, " ")
 }
-
-func mib(n int64) string { return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20)) }
 
 // vmForceMerge flushes VictoriaMetrics' in-memory parts and merges every partition, waiting
 // (at most max) for the merges to finish.
@@ -340,17 +307,4 @@ func queryLatency(ctx context.Context, base, q string, end time.Time, window, st
 		lat = append(lat, d)
 	}
 	return lat, nSeries, nil
-}
-
-func median(xs []float64) float64 { return quantile(xs, 0.5) }
-
-// quantile by nearest rank (p99 of 20 runs is the slowest one).
-func quantile(xs []float64, q float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	i := int(float64(len(s))*q+0.999999) - 1
-	return s[min(max(i, 0), len(s)-1)]
 }

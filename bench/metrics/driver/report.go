@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/vigilhq/vigil/bench/internal/report"
 )
 
 // results holds every figure: per series count, per metric, per target, one value per round.
@@ -56,18 +58,18 @@ func (r *results) print(w io.Writer, c config) {
 		}
 		fmt.Fprintf(w, "\n## %s — %d active series (%s, %s)\n", m.title, m.series, m.unit, dir)
 		fmt.Fprintf(w, "%-16s %14s %24s %14s %16s\n", "system", "median", "min..max", "vs prometheus", "vs victoriametr.")
-		prom, vm := median(m.values["prometheus"]), median(m.values["victoriametrics"])
+		prom, vm := report.Median(m.values["prometheus"]), report.Median(m.values["victoriametrics"])
 		for _, t := range names {
 			vs, ok := m.values[t]
 			if !ok {
 				continue
 			}
-			med := median(vs)
+			med := report.Median(vs)
 			spread := ""
 			if len(vs) > 1 {
-				spread = fmt.Sprintf("%s..%s", num(slices.Min(vs)), num(slices.Max(vs)))
+				spread = fmt.Sprintf("%s..%s", report.Num(slices.Min(vs)), report.Num(slices.Max(vs)))
 			}
-			fmt.Fprintf(w, "%-16s %14s %24s %14s %16s\n", t, num(med), spread, ratio(med, prom, m.values["prometheus"] != nil), ratio(med, vm, m.values["victoriametrics"] != nil))
+			fmt.Fprintf(w, "%-16s %14s %24s %14s %16s\n", t, report.Num(med), spread, ratio(med, prom, m.values["prometheus"] != nil), ratio(med, vm, m.values["victoriametrics"] != nil))
 		}
 	}
 	if len(r.failures) > 0 {
@@ -83,17 +85,4 @@ func ratio(v, ref float64, have bool) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fx", v/ref)
-}
-
-func num(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e5:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 100:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	default:
-		return fmt.Sprintf("%.3f", v)
-	}
 }

@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/vigilhq/vigil/bench/internal/proc"
 )
 
 // target is one system under test, run as a child process on loopback.
@@ -79,105 +76,12 @@ func newTargets(c config) map[string]*target {
 	}
 }
 
-// proc is a running target.
-type proc struct {
-	t       *target
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	started time.Time
-}
-
-// procs are the running children, killed by killAll on the way out.
-var (
-	procsMu sync.Mutex
-	procs   = map[*proc]bool{}
-)
-
-func killAll() {
-	procsMu.Lock()
-	defer procsMu.Unlock()
-	for p := range procs {
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.exited
-		delete(procs, p)
-	}
-}
-
 // start runs t on dir, logging to log, and waits until it answers ready. It returns the
 // process and the time from exec to the first ready answer.
-func start(ctx context.Context, t *target, dir, conf, log string, timeout time.Duration) (*proc, time.Duration, error) {
+func start(ctx context.Context, t *target, dir, conf, log string, timeout time.Duration) (*proc.Proc, time.Duration, error) {
 	args, err := t.args(dir, conf)
 	if err != nil {
 		return nil, 0, fmt.Errorf("configure %s: %w", t.name, err)
 	}
-	if err := portFree(t.port); err != nil {
-		return nil, 0, fmt.Errorf("start %s: %w", t.name, err)
-	}
-	lf, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer lf.Close()
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &proc{t: t, cmd: cmd, exited: make(chan struct{})}
-	p.started = time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, 0, fmt.Errorf("start %s: %w", t.name, err)
-	}
-	procsMu.Lock()
-	procs[p] = true
-	procsMu.Unlock()
-	go func() { _ = cmd.Wait(); close(p.exited) }()
-
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return p, 0, ctx.Err()
-		case <-p.exited:
-			return p, 0, fmt.Errorf("%s exited while starting (see %s)", t.name, log)
-		case <-time.After(20 * time.Millisecond):
-		}
-		resp, err := client.Get(t.readyURL())
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p, time.Since(p.started), nil
-			}
-		}
-	}
-	return p, 0, fmt.Errorf("%s not ready after %s (see %s)", t.name, timeout, log)
-}
-
-// stop sends SIGTERM and waits for the exit; after timeout it kills the process group.
-func (p *proc) stop(timeout time.Duration) (time.Duration, error) {
-	t0 := time.Now()
-	defer func() {
-		procsMu.Lock()
-		delete(procs, p)
-		procsMu.Unlock()
-	}()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		return time.Since(t0), nil
-	case <-time.After(timeout):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.exited
-		return time.Since(t0), fmt.Errorf("%s did not stop within %s; killed", p.t.name, timeout)
-	}
-}
-
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-func portFree(port int) error {
-	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-	if err == nil {
-		c.Close()
-		return fmt.Errorf("127.0.0.1:%d is already in use (set BASE_PORT)", port)
-	}
-	return nil
+	return proc.Start(ctx, proc.Spec{Name: t.name, Args: args, ReadyURL: t.readyURL(), Ports: []int{t.port}}, log, timeout)
 }
