@@ -120,6 +120,10 @@ func (o Options) promOptions() *promtsdb.Options {
 	if o.WALCompression {
 		p.WALCompression = compression.Snappy
 	}
+	// A clean stop writes the head's series and chunks to a snapshot, so the next start
+	// reads it instead of replaying the whole WAL (Prometheus's memory-snapshot-on-shutdown).
+	// A crash still replays the WAL, as before.
+	p.EnableMemorySnapshotOnShutdown = true
 	p.EnableExemplarStorage = o.EnableExemplars
 	if o.EnableExemplars {
 		p.MaxExemplars = o.MaxExemplars
