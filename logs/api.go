@@ -104,12 +104,10 @@ func (s *Store) apiQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_data", err.Error())
 		return
 	}
-	limit := 0
-	if l := v.Get("limit"); l != "" {
-		if limit, err = strconv.Atoi(l); err != nil || limit < 0 {
-			writeError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid limit %q", l))
-			return
-		}
+	limit, err := parseLimit(v.Get("limit"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_data", err.Error())
+		return
 	}
 	dir := Backward
 	switch v.Get("direction") {
@@ -192,12 +190,10 @@ func (s *Store) apiFieldValues(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_data", err.Error())
 		return
 	}
-	limit := 0
-	if l := v.Get("limit"); l != "" {
-		if limit, err = strconv.Atoi(l); err != nil || limit < 0 {
-			writeError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid limit %q", l))
-			return
-		}
+	limit, err := parseLimit(v.Get("limit"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_data", err.Error())
+		return
 	}
 	name := chi.URLParam(r, "name")
 	vals, lines, err := s.FieldValues(r.Context(), name, v.Get("q"), start, end, limit)
@@ -391,4 +387,16 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// parseLimit reads a limit parameter: empty is 0 (the store's default), else a count >= 0.
+func parseLimit(l string) (int, error) {
+	if l == "" {
+		return 0, nil
+	}
+	limit, err := strconv.Atoi(l)
+	if err != nil || limit < 0 {
+		return 0, fmt.Errorf("invalid limit %q", l)
+	}
+	return limit, nil
 }
