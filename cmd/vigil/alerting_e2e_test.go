@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -102,23 +101,7 @@ receivers:
         # Vigil's template maps the severity label onto PagerDuty's four severities.
         severity: '{{ template "vigil.pagerduty.severity" . }}'
 `, slack.srv.URL, pd.srv.URL))
-	write("vigil.yml", fmt.Sprintf(`
-data_dir: %s
-http_listen: 127.0.0.1:0
-otlp_grpc_listen: 127.0.0.1:0
-otlp_http_listen: 127.0.0.1:0
-alerting:
-  rule_files: [rules.yml]
-  config_file: alertmanager.yml
-`, filepath.Join(dir, "data")))
-	c, err := parseArgs([]string{"--config", filepath.Join(dir, "vigil.yml")}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := c.load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cfg := configIn(t, dir, "alerting:\n  rule_files: [rules.yml]\n  config_file: alertmanager.yml\n")
 	a := newTestApp(t, c, cfg)
 	stop := startApp(t, a)
 	base := waitAddr(t, a)

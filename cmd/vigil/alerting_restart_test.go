@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -45,23 +44,7 @@ receivers:
     slack_configs:
       - api_url: %s
 `, slack.srv.URL))
-	write("vigil.yml", fmt.Sprintf(`
-data_dir: %s
-http_listen: 127.0.0.1:0
-otlp_grpc_listen: 127.0.0.1:0
-otlp_http_listen: 127.0.0.1:0
-alerting:
-  rule_files: [rules.yml]
-  config_file: alertmanager.yml
-`, filepath.Join(dir, "data")))
-	c, err := parseArgs([]string{"--config", filepath.Join(dir, "vigil.yml")}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := c.load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cfg := configIn(t, dir, "alerting:\n  rule_files: [rules.yml]\n  config_file: alertmanager.yml\n")
 	firing := func(base string) {
 		t.Helper()
 		err := remoteWriteV1(t, base, prompb.TimeSeries{

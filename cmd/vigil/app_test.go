@@ -247,3 +247,25 @@ func TestReloadAppliesLogLevelAndRefusesABadFile(t *testing.T) {
 		t.Errorf("/metrics does not show the failed reload")
 	}
 }
+
+// configIn writes dir/vigil.yml (data in dir/data, every listener on a free loopback port,
+// then extra YAML) and loads it as `vigil --config dir/vigil.yml` would: relative paths in
+// extra are relative to dir.
+func configIn(t *testing.T, dir, extra string) (cli, Config) {
+	t.Helper()
+	path := filepath.Join(dir, "vigil.yml")
+	body := "data_dir: " + filepath.Join(dir, "data") +
+		"\nhttp_listen: 127.0.0.1:0\notlp_grpc_listen: 127.0.0.1:0\notlp_http_listen: 127.0.0.1:0\n" + extra
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseArgs([]string{"--config", path}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := c.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, cfg
+}

@@ -30,19 +30,7 @@ slos:
         errors: sum(rate(http_requests_total{job="checkout",code=~"5.."}[{{.window}}]))
         total:  sum(rate(http_requests_total{job="checkout"}[{{.window}}]))
 `)
-	cfgPath := filepath.Join(dir, "vigil.yml")
-	if err := os.WriteFile(cfgPath, []byte("data_dir: "+filepath.Join(dir, "data")+
-		"\nhttp_listen: 127.0.0.1:0\notlp_grpc_listen: 127.0.0.1:0\notlp_http_listen: 127.0.0.1:0\nslo:\n  files: [slos.yml]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := parseArgs([]string{"--config", cfgPath}, &strings.Builder{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := c.load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cfg := configIn(t, dir, "slo:\n  files: [slos.yml]\n")
 	a := newTestApp(t, c, cfg)
 	stop := startApp(t, a)
 	base := waitAddr(t, a)
