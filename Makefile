@@ -13,7 +13,7 @@ LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) \
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: build run test bench bench-metrics lint fuzz clean
+.PHONY: build run test e2e bench bench-metrics lint fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/vigil
@@ -23,6 +23,18 @@ run: build
 
 test:
 	$(GO) test -race -timeout 20m ./...
+	$(MAKE) e2e
+
+# Browser tests of the web UI (web/e2e): Debian's chromium driven by playwright-core against a
+# seeded vigil. Skipped, with the install hint, where /usr/bin/chromium is absent.
+e2e:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "e2e: SKIPPED: /usr/bin/chromium not found; install it with: apt-get install -y chromium"; \
+	else \
+		$(MAKE) build && \
+		{ [ -d web/e2e/node_modules ] || (cd web/e2e && npm ci --no-audit --no-fund); } && \
+		node web/e2e/run.mjs; \
+	fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
