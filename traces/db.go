@@ -1,7 +1,6 @@
 package traces
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +21,9 @@ type DB struct {
 	log  *slog.Logger
 	pdb  *pebble.DB
 
-	names *catalog
+	names     *catalog
+	resources *resourceCache
+	writers   sync.Pool // *spanWriter scratch space
 
 	// closing guards pdb against use after Close: writers and readers hold the read lock.
 	closing sync.RWMutex
@@ -78,13 +79,18 @@ func Open(dir string, opts Options, log *slog.Logger, reg prometheus.Registerer)
 		return nil, fmt.Errorf("open trace store %s: %w", dir, err)
 	}
 	db := &DB{
-		dir:   dir,
-		opts:  opts,
-		log:   log,
-		pdb:   pdb,
-		names: newCatalog(),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		dir:       dir,
+		opts:      opts,
+		log:       log,
+		pdb:       pdb,
+		names:     newCatalog(),
+		resources: newResourceCache(),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	if err := checkFormat(pdb); err != nil {
+		pdb.Close()
+		return nil, fmt.Errorf("open trace store %s: %w", dir, err)
 	}
 	if err := db.loadCatalog(); err != nil {
 		pdb.Close()
@@ -106,7 +112,10 @@ func (db *DB) Close() error {
 	close(db.stop)
 	db.closing.Unlock()
 	<-db.done
-	if err := db.pdb.Close(); err != nil {
+	// Flushing the memtable leaves the spans compressed in sstables rather than in the
+	// write-ahead log, and makes the next start faster (nothing to replay).
+	flushErr := db.pdb.Flush()
+	if err := errors.Join(flushErr, db.pdb.Close()); err != nil {
 		return fmt.Errorf("close trace store %s: %w", db.dir, err)
 	}
 	return nil
@@ -120,110 +129,6 @@ func (db *DB) acquire() error {
 		return ErrClosed
 	}
 	return nil
-}
-
-// WriteSpans stores spans and returns nil only once they are durable: the batch is
-// committed to pebble's write-ahead log with fsync (concurrent writers share fsyncs through
-// pebble's group commit). Writing the same span again (a client retry) replaces it. It does
-// not keep spans. Safe for concurrent use.
-func (db *DB) WriteSpans(ctx context.Context, spans []Span) error {
-	if len(spans) == 0 {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("write %d spans: %w", len(spans), err)
-	}
-	if err := db.acquire(); err != nil {
-		return err
-	}
-	defer db.closing.RUnlock()
-
-	batch := db.pdb.NewBatch()
-	defer batch.Close()
-	var (
-		key, val []byte
-		newNames []nameEntry
-	)
-	for i := range spans {
-		s := &spans[i]
-		b := bucketOf(s.Start)
-		key = spanKey(key[:0], b, s.TraceID, s.SpanID)
-		val = appendSpan(val[:0], s)
-		if err := batch.Set(key, val, nil); err != nil {
-			return db.writeFailed(len(spans), err)
-		}
-		if err := db.index(batch, b, s); err != nil {
-			return db.writeFailed(len(spans), err)
-		}
-		ne := nameEntry{bucket: b, op: Operation{Service: s.Service, Kind: s.Kind, Name: s.Name}}
-		if !db.names.has(ne) {
-			newNames = append(newNames, ne)
-			if err := batch.Set(namesKey(nil, b, s.Service, s.Kind, s.Name), nil, nil); err != nil {
-				return db.writeFailed(len(spans), err)
-			}
-		}
-	}
-	if err := batch.Commit(pebble.Sync); err != nil {
-		return db.writeFailed(len(spans), err)
-	}
-	db.names.add(newNames...)
-	db.m.spansWritten.Add(float64(len(spans)))
-	if db.opts.Observer != nil {
-		db.opts.Observer.ObserveSpans(spans)
-	}
-	return nil
-}
-
-func (db *DB) writeFailed(n int, err error) error {
-	db.m.writeFailures.Inc()
-	return fmt.Errorf("write %d spans: %w", n, err)
-}
-
-// index adds the search index entries of s to batch.
-func (db *DB) index(batch *pebble.Batch, b uint32, s *Span) error {
-	val := indexValue(nil, s)
-	var key []byte
-	set := func(kind byte, fields ...string) error {
-		key = indexPrefix(key[:0], b, kind, fields...)
-		key = appendIndexSuffix(key, s.Start, s.TraceID, s.SpanID)
-		return batch.Set(key, val, nil)
-	}
-	if err := set(kindService, s.Service); err != nil {
-		return err
-	}
-	if err := set(kindOp, s.Service, s.Name); err != nil {
-		return err
-	}
-	for _, a := range indexedTags(s) {
-		v := a.Value.String()
-		if len(v) > db.opts.MaxIndexedValueLen || len(a.Key) > db.opts.MaxIndexedValueLen {
-			continue
-		}
-		if err := set(kindTag, s.Service, a.Key, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// indexedTags are the tags a Jaeger tag search may name for s: its attributes, its
-// resource attributes, and the tags the Jaeger view derives (error, span.kind,
-// otel.status_code).
-func indexedTags(s *Span) []Attribute {
-	tags := make([]Attribute, 0, len(s.Attributes)+len(s.Resource)+3)
-	tags = append(tags, s.Attributes...)
-	tags = append(tags, s.Resource...)
-	if k := s.Kind.String(); k != "" {
-		tags = append(tags, Attribute{Key: "span.kind", Value: StringValue(k)})
-	}
-	switch s.StatusCode {
-	case StatusError:
-		tags = append(tags, Attribute{Key: "error", Value: BoolValue(true)},
-			Attribute{Key: "otel.status_code", Value: StringValue("ERROR")})
-	case StatusOK:
-		tags = append(tags, Attribute{Key: "otel.status_code", Value: StringValue("OK")})
-	}
-	return tags
 }
 
 func (db *DB) diskUsage() uint64 {

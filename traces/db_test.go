@@ -5,25 +5,51 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 )
 
-func TestSpanCodecRoundTrip(t *testing.T) {
-	for _, s := range fixtureTrace(1, base) {
-		got, err := decodeSpan(s.TraceID, s.SpanID, appendSpan(nil, &s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, s) {
-			t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
-		}
+// TestChunkRoundTrip: every field of every span comes back as written, and every
+// truncation of a stored chunk fails cleanly.
+func TestChunkRoundTrip(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), DefaultOptions())
+	want := fixtureTrace(1, base)
+	want[2].TraceState, want[2].Flags = "k=v", 0x301
+	want[2].Attributes = append(want[2].Attributes, Attribute{Key: "raw", Value: BytesValue([]byte{0, 1, 2})},
+		Attribute{Key: "neg", Value: IntValue(-7)}, Attribute{Key: "long", Value: StringValue(strings.Repeat("x", 300))})
+	want[3].Links = append(want[3].Links, Link{TraceID: tid(1), SpanID: sid(1), TraceState: "a=b",
+		Attributes: []Attribute{{Key: "why", Value: StringValue("retry")}}})
+	want[4].ParentSpanID = sid(77) // a parent outside the chunk
+	want[4].Events = []Event{{Time: want[4].Start.Add(-time.Millisecond), Name: "early"}}
+	mustWrite(t, db, want)
+	got, err := db.TraceSpans(context.Background(), tid(1))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Every truncation of a record fails cleanly.
-	s := fixtureTrace(1, base)[0]
-	rec := appendSpan(nil, &s)
+	slices.SortFunc(want, func(a, b Span) int { return slices.Compare(a.SpanID[:], b.SpanID[:]) })
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+
+	lo, hi := traceRange(bucketOf(base), tid(1))
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	if !it.First() {
+		t.Fatal("no chunk stored")
+	}
+	rec := slices.Clone(it.Value())
+	resolve := func(uint64) ([]Attribute, error) { return nil, nil }
+	if _, err := decodeChunk(tid(1), rec, resolve); err != nil {
+		t.Fatalf("whole chunk: %v", err)
+	}
 	for n := range len(rec) {
-		if _, err := decodeSpan(s.TraceID, s.SpanID, rec[:n]); err == nil {
+		if _, err := decodeChunk(tid(1), rec[:n], resolve); err == nil {
 			t.Fatalf("decoding %d of %d bytes: no error", n, len(rec))
 		}
 	}
@@ -167,7 +193,7 @@ func TestRetention(t *testing.T) {
 		}
 		defer it.Close()
 		for valid := it.First(); valid; valid = it.Next() {
-			if b := it.Key()[1:5]; string(b) == string(spanKey(nil, bucketOf(old), TraceID{}, SpanID{})[1:5]) {
+			if b := it.Key()[1:5]; string(b) == string(chunkKey(nil, bucketOf(old), TraceID{}, chunkID{})[1:5]) {
 				t.Fatalf("key %x of the dropped hour is still there", it.Key())
 			}
 		}

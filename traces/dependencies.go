@@ -53,25 +53,19 @@ func (db *DB) Dependencies(ctx context.Context, start, end time.Time) ([]Depende
 		if err != nil {
 			return nil, fmt.Errorf("compute dependencies: %w", err)
 		}
-		for valid := it.First(); valid; valid = it.Next() {
-			if read++; read > db.opts.MaxSearchSpans {
-				limitErr = fmt.Errorf("compute dependencies: %w (%d spans)", ErrSearchLimit, db.opts.MaxSearchSpans)
-				break
-			}
-			if read%1024 == 0 {
+		for valid, n := it.First(), 0; valid; valid, n = it.Next(), n+1 {
+			if n%256 == 0 {
 				if err := ctx.Err(); err != nil {
 					it.Close()
 					return nil, fmt.Errorf("compute dependencies: %w", err)
 				}
 			}
 			k := it.Key()
-			if len(k) != 1+4+16+8 {
+			if len(k) != chunkKeyLen {
 				continue
 			}
 			var tid TraceID
-			var sid SpanID
 			copy(tid[:], k[5:21])
-			copy(sid[:], k[21:])
 			if tid != cur {
 				flush()
 				cur = tid
@@ -81,15 +75,21 @@ func (db *DB) Dependencies(ctx context.Context, start, end time.Time) ([]Depende
 				it.Close()
 				return nil, fmt.Errorf("compute dependencies: %w", err)
 			}
-			s, err := decodeSpan(tid, sid, v)
+			h, err := decodeHeaders(v)
 			if err != nil {
 				it.Close()
-				return nil, fmt.Errorf("compute dependencies: %w", err)
+				return nil, fmt.Errorf("compute dependencies: chunk of trace %s: %w", tid, err)
 			}
-			if s.Start.Before(start) || s.Start.After(end) {
-				continue
+			for _, sh := range h.headers {
+				if sh.StartNs < start.UnixNano() || sh.StartNs > end.UnixNano() {
+					continue
+				}
+				trace[sh.SpanID] = node{service: sh.Service, parent: sh.Parent}
 			}
-			trace[sid] = node{service: s.Service, parent: s.ParentSpanID}
+			if read += len(h.headers); read > db.opts.MaxSearchSpans {
+				limitErr = fmt.Errorf("compute dependencies: %w (%d spans)", ErrSearchLimit, db.opts.MaxSearchSpans)
+				break
+			}
 		}
 		flush()
 		err = it.Error()

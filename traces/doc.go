@@ -10,29 +10,31 @@
 //
 // # Storage
 //
-// One pebble (v2) database. Keys (see keys.go) start with the hour bucket of the span's
-// start time:
+// One pebble (v2) database, format "vigil-traces-2" (format.go: a directory written in
+// another format is refused at Open). Keys (see keys.go) start with the hour bucket of the
+// span's start time:
 //
-//	's' hour traceID spanID                         -> the span record (span_codec.go)
-//	'x' hour 'S' service 0 start traceID spanID      -> duration, status   (search by service)
-//	'x' hour 'O' service 0 name 0 start traceID spanID -> duration, status (by operation)
-//	'x' hour 'T' service 0 key 0 value 0 start ...   -> duration, status   (by tag)
-//	'x' hour 'N' service 0 kind name                 -> ""                 (services, operations)
+//	's' hour traceID chunkID                      -> a chunk: the spans of one trace in one write (chunk_codec.go)
+//	'r' hour hash                                 -> resource attributes, shared by every chunk of the hour
+//	'x' hour 'S' service 0 start traceID chunkID  -> summary: durations, failed, Bloom filter of names and tags
+//	'x' hour 'N' service 0 kind name              -> ""   (services, operations)
 //
-// A trace is one short range per hour it has spans in (Trace visits only the hours that
-// exist, known from the in-memory copy of the 'N' keys); spans of one trace written in many
-// batches, minutes apart, land next to each other. A search reads one index range
-// backwards (newest first), filters duration and status from the index value, and checks
-// the other conditions with point reads of the exact keys they would have: it never reads a
-// span record it does not return. Retention drops an hour with two DeleteRanges and
+// A chunk stores what its spans repeat once (interned strings, parents as positions, times
+// as offsets, the resource by hash), and 32 KiB zstd blocks remove what repeats across
+// traces: about 90 bytes per span of bench/traces' load, index included. A trace is one
+// short range per hour it has spans in (Trace visits only the hours that exist, known from
+// the in-memory copy of the 'N' keys); spans of one trace written in many batches, minutes
+// apart, land next to each other. A search reads one service's index range backwards
+// (newest first), skips the entries whose summary rules it out, and checks the others
+// against the trace's spans. Retention drops an hour with a DeleteRange per prefix and
 // compacts the range; a size limit drops the oldest hours until the store fits.
 //
 // # Invariants
 //
 //   - WriteSpans returns nil only after its batch is committed to pebble's WAL with fsync
 //     (pebble groups concurrent commits into one fsync): an acknowledged span survives
-//     kill -9 and power loss. Rewriting a span (same trace, span id and start hour)
-//     replaces it: retries are idempotent.
+//     kill -9 and power loss. A retried batch rewrites the same keys; a span
+//     stored twice (in two different batches) is read once: retries are idempotent.
 //   - Readers see a consistent store: Close waits for in-flight reads and writes; every
 //     method of a closed DB returns ErrClosed.
 //   - Options.Observer (the Generator) sees each batch after it is durable, never before.

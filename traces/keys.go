@@ -8,35 +8,44 @@ import (
 
 // Key layout (all integers big-endian, so keys sort by bucket, then by the rest):
 //
-//	span:   's' bucket:4 traceID:16 spanID:8                        -> span record (span_codec.go)
-//	index:  'x' bucket:4 kind:1 field... 0x00 start:8 traceID:16 spanID:8 -> duration uvarint, status:1
-//	names:  'x' bucket:4 'N' service 0x00 kind:1 name               -> empty
+//	format:    '!' "format"                                          -> storeFormat
+//	chunk:     's' bucket:4 traceID:16 chunkID:8                      -> spans of one trace (chunk_codec.go)
+//	resource:  'r' bucket:4 hash:8                                    -> resource attributes (chunk_codec.go)
+//	service:   'x' bucket:4 'S' service 0x00 start:8 traceID:16 chunkID:8 -> summary (summary.go)
+//	names:     'x' bucket:4 'N' service 0x00 kind:1 name              -> empty
 //
 // bucket is the span's start time in hours since the Unix epoch. Every key of an hour sits
-// between 's'|bucket and 's'|bucket+1 or 'x'|bucket and 'x'|bucket+1, so retention drops an
-// hour with two DeleteRanges. Index kinds:
+// between p|bucket and p|bucket+1 for p in 'r', 's', 'x', so retention drops an hour with
+// three DeleteRanges.
 //
-//	'S' service                    every span of a service
-//	'O' service 0x00 name          every span of an operation
-//	'T' service 0x00 key 0x00 value  every span with that attribute (span or resource)
+// A chunk holds the spans of one trace that one WriteSpans call had in one hour; chunkID
+// is a hash of their span ids, so a retried batch rewrites the same key. A trace is one
+// short range per hour. A resource (the attributes other than service.name) is written once
+// per hour under the hash of its encoding and referenced by hash from each chunk.
 //
-// A search reads one index range backwards (newest first) and checks the other conditions
-// with point reads of the keys they would have (all parts of an index key but the field are
-// known from the driving entry), so it never reads span records it will not return.
+// The search index is one entry per chunk and service (not per span): start is the first
+// span of that service in the chunk, and the summary holds the shortest and longest
+// duration, whether a span failed, and a Bloom filter of the span names and tags. A search
+// reads one service range backwards (newest first), skips entries the summary rules out,
+// and checks the rest against the trace's spans.
 const (
-	prefixSpan  = 's'
-	prefixIndex = 'x'
+	prefixFormat   = '!'
+	prefixResource = 'r'
+	prefixSpan     = 's'
+	prefixIndex    = 'x'
 
 	kindService = 'S'
-	kindOp      = 'O'
-	kindTag     = 'T'
 	kindNames   = 'N'
 
 	bucketDuration = time.Hour
 )
 
-func bucketOf(t time.Time) uint32 {
-	ns := t.UnixNano()
+// bucketPrefixes are the key prefixes whose keys are grouped by hour bucket.
+var bucketPrefixes = []byte{prefixResource, prefixSpan, prefixIndex}
+
+func bucketOf(t time.Time) uint32 { return bucketOfNs(t.UnixNano()) }
+
+func bucketOfNs(ns int64) uint32 {
 	if ns < 0 {
 		return 0
 	}
@@ -45,14 +54,25 @@ func bucketOf(t time.Time) uint32 {
 
 func bucketStart(b uint32) time.Time { return time.Unix(0, int64(b)*int64(bucketDuration)).UTC() }
 
-func spanKey(dst []byte, b uint32, t TraceID, s SpanID) []byte {
+// chunkID identifies a chunk within its trace and hour.
+type chunkID [8]byte
+
+const chunkKeyLen = 1 + 4 + 16 + 8
+
+func chunkKey(dst []byte, b uint32, t TraceID, c chunkID) []byte {
 	dst = append(dst, prefixSpan)
 	dst = binary.BigEndian.AppendUint32(dst, b)
 	dst = append(dst, t[:]...)
-	return append(dst, s[:]...)
+	return append(dst, c[:]...)
 }
 
-// traceRange is the key range of one trace's spans in bucket b.
+func resourceKey(dst []byte, b uint32, hash uint64) []byte {
+	dst = append(dst, prefixResource)
+	dst = binary.BigEndian.AppendUint32(dst, b)
+	return binary.BigEndian.AppendUint64(dst, hash)
+}
+
+// traceRange is the key range of one trace's chunks in bucket b.
 func traceRange(b uint32, t TraceID) (lo, hi []byte) {
 	lo = append(binary.BigEndian.AppendUint32([]byte{prefixSpan}, b), t[:]...)
 	hi = bytes.Clone(lo)
@@ -93,38 +113,24 @@ func indexPrefix(dst []byte, b uint32, kind byte, fields ...string) []byte {
 	return dst
 }
 
-// indexSuffixLen is start:8 traceID:16 spanID:8.
+// indexSuffixLen is start:8 traceID:16 chunkID:8.
 const indexSuffixLen = 8 + 16 + 8
 
-func appendIndexSuffix(dst []byte, start time.Time, t TraceID, s SpanID) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, uint64(max(start.UnixNano(), 0)))
+func appendIndexSuffix(dst []byte, startNs int64, t TraceID, c chunkID) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, uint64(max(startNs, 0)))
 	dst = append(dst, t[:]...)
-	return append(dst, s[:]...)
+	return append(dst, c[:]...)
 }
 
 // parseIndexSuffix reads the last indexSuffixLen bytes of an index key.
-func parseIndexSuffix(key []byte) (startNs int64, t TraceID, s SpanID, ok bool) {
+func parseIndexSuffix(key []byte) (startNs int64, t TraceID, ok bool) {
 	if len(key) < indexSuffixLen {
-		return 0, t, s, false
+		return 0, t, false
 	}
 	suf := key[len(key)-indexSuffixLen:]
 	startNs = int64(binary.BigEndian.Uint64(suf))
 	copy(t[:], suf[8:24])
-	copy(s[:], suf[24:])
-	return startNs, t, s, true
-}
-
-func indexValue(dst []byte, s *Span) []byte {
-	dst = binary.AppendUvarint(dst, uint64(max(s.End.Sub(s.Start), 0)))
-	return append(dst, byte(s.StatusCode))
-}
-
-func parseIndexValue(v []byte) (d time.Duration, status StatusCode, ok bool) {
-	n, k := binary.Uvarint(v)
-	if k <= 0 || len(v) != k+1 {
-		return 0, 0, false
-	}
-	return time.Duration(n), StatusCode(v[k]), true
+	return startNs, t, true
 }
 
 func namesKey(dst []byte, b uint32, service string, kind SpanKind, name string) []byte {

@@ -1,10 +1,12 @@
 package traces
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -52,7 +54,46 @@ func (db *DB) Trace(ctx context.Context, id TraceID, start, end time.Time) iter.
 			return
 		}
 		defer db.closing.RUnlock()
-		found, err := db.traceSpans(ctx, id, start, end, yield)
+		found, stopped := false, false
+		var spans []Span
+		seen := map[SpanID]struct{}{}
+		cur := uint32(0)
+		// flush yields the spans of one bucket by span id.
+		flush := func() bool {
+			slices.SortFunc(spans, func(a, b Span) int { return bytes.Compare(a.SpanID[:], b.SpanID[:]) })
+			for _, s := range spans {
+				found = true
+				if !yield(s, nil) {
+					stopped = true
+					return false
+				}
+			}
+			spans = spans[:0]
+			return true
+		}
+		err := db.traceChunks(ctx, id, start, end, func(b uint32, v []byte) (bool, error) {
+			if b != cur && len(spans) > 0 && !flush() {
+				return false, nil
+			}
+			cur = b
+			cs, err := decodeChunk(id, v, func(h uint64) ([]Attribute, error) { return db.resource(b, h) })
+			if err != nil {
+				return false, err
+			}
+			for _, s := range cs {
+				if _, dup := seen[s.SpanID]; !dup { // the same span written in two batches
+					seen[s.SpanID] = struct{}{}
+					spans = append(spans, s)
+				}
+			}
+			return true, nil
+		})
+		if stopped {
+			return
+		}
+		if err == nil && !flush() {
+			return
+		}
 		if err == nil && !found {
 			err = fmt.Errorf("trace %s: %w", id, ErrTraceNotFound)
 		}
@@ -62,9 +103,10 @@ func (db *DB) Trace(ctx context.Context, id TraceID, start, end time.Time) iter.
 	}
 }
 
-// traceSpans yields every span of id; found tells whether there was one. It returns
-// errStopped if yield asked to stop.
-func (db *DB) traceSpans(ctx context.Context, id TraceID, start, end time.Time, yield func(Span, error) bool) (found bool, err error) {
+// traceChunks calls fn with every chunk of trace id in the buckets of [start, end] (zero:
+// unbounded), newest bucket first. fn returns false to stop. The value is only valid during
+// the call.
+func (db *DB) traceChunks(ctx context.Context, id TraceID, start, end time.Time, fn func(b uint32, v []byte) (bool, error)) error {
 	from, to := uint32(0), ^uint32(0)
 	if !start.IsZero() {
 		from = bucketOf(start)
@@ -74,36 +116,32 @@ func (db *DB) traceSpans(ctx context.Context, id TraceID, start, end time.Time, 
 	}
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixSpan}, UpperBound: []byte{prefixSpan + 1}})
 	if err != nil {
-		return false, fmt.Errorf("read trace %s: %w", id, err)
+		return fmt.Errorf("read trace %s: %w", id, err)
 	}
 	defer it.Close()
 	for _, b := range db.names.bucketList(from, to) {
 		if err := ctx.Err(); err != nil {
-			return found, fmt.Errorf("read trace %s: %w", id, err)
+			return fmt.Errorf("read trace %s: %w", id, err)
 		}
 		lo, hi := traceRange(b, id)
-		for valid := it.SeekGE(lo); valid && string(it.Key()) < string(hi); valid = it.Next() {
-			k := it.Key()
-			var sid SpanID
-			copy(sid[:], k[len(lo):])
+		for valid := it.SeekGE(lo); valid && bytes.Compare(it.Key(), hi) < 0; valid = it.Next() {
 			v, err := it.ValueAndErr()
 			if err != nil {
-				return found, fmt.Errorf("read trace %s: %w", id, err)
+				return fmt.Errorf("read trace %s: %w", id, err)
 			}
-			s, err := decodeSpan(id, sid, v)
+			more, err := fn(b, v)
 			if err != nil {
-				return found, fmt.Errorf("read trace %s: %w", id, err)
+				return fmt.Errorf("read trace %s: %w", id, err)
 			}
-			found = true
-			if !yield(s, nil) {
-				return found, nil
+			if !more {
+				return nil
 			}
 		}
 	}
 	if err := it.Error(); err != nil {
-		return found, fmt.Errorf("read trace %s: %w", id, err)
+		return fmt.Errorf("read trace %s: %w", id, err)
 	}
-	return found, nil
+	return nil
 }
 
 // Query selects traces: those with at least one span that matches every condition set.
@@ -119,10 +157,12 @@ type Query struct {
 }
 
 // FindTraceIDs returns the ids of the traces matching q, the most recent match first. It
-// reads one index range backwards from q.End and checks the other conditions with point
-// reads, so the cost is that of the matching spans, not of the window. If it read
-// Options.MaxSearchSpans index entries it returns what it found and an error wrapping
-// ErrSearchLimit.
+// reads the service's index entries (one per trace, hour and write) backwards from q.End,
+// skips those whose summary rules the query out (durations, Bloom filter of names and
+// tags), and checks the rest against the trace's spans. An entry's time is the first span
+// of the service in that write, so a trace is found when that span starts within
+// [q.Start, q.End] and a span within it matches. If it read Options.MaxSearchSpans index
+// entries it returns what it found and an error wrapping ErrSearchLimit.
 func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 	if q.Service == "" {
 		return nil, errors.New("find traces: a service is required")
@@ -135,28 +175,13 @@ func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 	}
 	defer db.closing.RUnlock()
 
-	// The driving index: the first tag (usually the most selective), else the operation,
-	// else the service. Other conditions are point reads of the keys they would have.
-	type check struct {
-		kind   byte
-		fields []string
-	}
-	var (
-		drive  check
-		checks []check
-	)
-	for k, v := range q.Tags {
-		checks = append(checks, check{kindTag, []string{q.Service, k, v}})
-	}
+	var want []uint64 // Bloom items every matching span has
 	if q.Operation != "" {
-		checks = append(checks, check{kindOp, []string{q.Service, q.Operation}})
+		want = append(want, nameHash(q.Operation))
 	}
-	if len(checks) > 0 {
-		drive, checks = checks[0], checks[1:]
-	} else {
-		drive = check{kindService, []string{q.Service}}
+	for k, v := range q.Tags {
+		want = append(want, tagHash(k, []byte(v)))
 	}
-
 	startNs, endNs := int64(0), int64(1<<63-1)
 	from, to := uint32(0), ^uint32(0)
 	if !q.Start.IsZero() {
@@ -166,14 +191,13 @@ func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 		endNs, to = q.End.UnixNano(), bucketOf(q.End)
 	}
 
-	seen := map[TraceID]struct{}{}
+	done := map[TraceID]struct{}{} // matched or checked and rejected
 	var ids []TraceID
 	read := 0
-	var key []byte
 	for _, b := range db.names.bucketList(from, to) {
-		prefix := indexPrefix(nil, b, drive.kind, drive.fields...)
-		lo := appendIndexSuffix(append([]byte(nil), prefix...), time.Unix(0, startNs), TraceID{}, SpanID{})
-		hi := incrementKey(appendIndexSuffix(append([]byte(nil), prefix...), time.Unix(0, endNs), maxTraceID, maxSpanID))
+		prefix := indexPrefix(nil, b, kindService, q.Service)
+		lo := appendIndexSuffix(bytes.Clone(prefix), startNs, TraceID{}, chunkID{})
+		hi := incrementKey(appendIndexSuffix(bytes.Clone(prefix), endNs, maxTraceID, chunkID(maxSpanID)))
 		it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
 			return ids, fmt.Errorf("find traces: %w", err)
@@ -189,37 +213,26 @@ func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 					return ids, fmt.Errorf("find traces: %w", err)
 				}
 			}
-			k := it.Key()
-			ns, tid, sid, ok := parseIndexSuffix(k)
+			_, tid, ok := parseIndexSuffix(it.Key())
 			if !ok {
 				continue
 			}
-			if _, dup := seen[tid]; dup {
+			if _, dup := done[tid]; dup {
 				continue
 			}
-			d, _, ok := parseIndexValue(it.Value())
-			if !ok || (q.MinDuration > 0 && d < q.MinDuration) || (q.MaxDuration > 0 && d > q.MaxDuration) {
+			sum, ok := parseSummary(it.Value())
+			if !ok || !sum.mayMatch(&q, want) {
 				continue
 			}
-			match := true
-			for _, c := range checks {
-				key = indexPrefix(key[:0], b, c.kind, c.fields...)
-				key = appendIndexSuffix(key, time.Unix(0, ns), tid, sid)
-				_, closer, err := db.pdb.Get(key)
-				if errors.Is(err, pebble.ErrNotFound) {
-					match = false
-					break
-				}
-				if err != nil {
-					it.Close()
-					return ids, fmt.Errorf("find traces: %w", err)
-				}
-				closer.Close()
+			match, err := db.traceMatches(ctx, tid, &q)
+			if err != nil {
+				it.Close()
+				return ids, fmt.Errorf("find traces: %w", err)
 			}
+			done[tid] = struct{}{}
 			if !match {
 				continue
 			}
-			seen[tid] = struct{}{}
 			ids = append(ids, tid)
 			if len(ids) >= q.Limit {
 				it.Close()
@@ -233,6 +246,75 @@ func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 		}
 	}
 	return ids, nil
+}
+
+// mayMatch reports whether a chunk with this summary may hold a span matching q.
+func (s *summary) mayMatch(q *Query, want []uint64) bool {
+	if q.MinDuration > 0 && s.maxDur < int64(q.MinDuration) || q.MaxDuration > 0 && s.minDur > int64(q.MaxDuration) {
+		return false
+	}
+	for _, h := range want {
+		if !bloomHas(s.bloom, h) {
+			return false
+		}
+	}
+	return true
+}
+
+// traceMatches reads the trace within q's window and reports whether one span matches
+// every condition of q.
+func (db *DB) traceMatches(ctx context.Context, id TraceID, q *Query) (bool, error) {
+	match := false
+	var derived []Attribute
+	err := db.traceChunks(ctx, id, q.Start, q.End, func(b uint32, v []byte) (bool, error) {
+		cs, err := decodeChunk(id, v, func(h uint64) ([]Attribute, error) { return db.resource(b, h) })
+		if err != nil {
+			return false, err
+		}
+		for i := range cs {
+			s := &cs[i]
+			if s.Service != q.Service || q.Operation != "" && s.Name != q.Operation {
+				continue
+			}
+			if !q.Start.IsZero() && s.Start.Before(q.Start) || !q.End.IsZero() && s.Start.After(q.End) {
+				continue
+			}
+			d := s.Duration()
+			if q.MinDuration > 0 && d < q.MinDuration || q.MaxDuration > 0 && d > q.MaxDuration {
+				continue
+			}
+			derived = derivedTags(derived[:0], s.Kind, s.StatusCode)
+			if tagsMatch(q.Tags, s.Attributes, s.Resource, derived) {
+				match = true
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	return match, err
+}
+
+// tagsMatch reports whether every tag of want is among the attribute lists, compared as
+// text (Value.String).
+func tagsMatch(want map[string]string, lists ...[]Attribute) bool {
+	for k, v := range want {
+		found := false
+		for _, as := range lists {
+			for i := range as {
+				if as[i].Key == k && as[i].Value.String() == v {
+					found = true
+					break
+				}
+			}
+			if found {
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 var (

@@ -52,7 +52,7 @@ func (db *DB) applyRetention(now time.Time) error {
 	}
 }
 
-// dropBucket deletes every key of hour bucket b with two range deletions and compacts the
+// dropBucket deletes every key of hour bucket b with a range deletion per prefix and compacts the
 // range so the space is given back.
 func (db *DB) dropBucket(b uint32, reason string) error {
 	if err := db.acquire(); err != nil {
@@ -60,7 +60,8 @@ func (db *DB) dropBucket(b uint32, reason string) error {
 	}
 	defer db.closing.RUnlock()
 	db.names.drop(b) // readers stop looking first
-	for _, p := range []byte{prefixSpan, prefixIndex} {
+	db.resources.drop(b)
+	for _, p := range bucketPrefixes {
 		lo, hi := bucketsRange(p, b, b+1)
 		if err := db.pdb.DeleteRange(lo, hi, pebble.Sync); err != nil {
 			return fmt.Errorf("drop spans of %s: %w", bucketStart(b).Format(time.RFC3339), err)
