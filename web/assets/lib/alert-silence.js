@@ -97,14 +97,15 @@ export function openSilenceDialog(ctx, init, onSaved) {
     try {
       const alerts = await ctx.api('/api/v2/alerts', { filter: ms.map(formatMatcher), active: true, silenced: true, inhibited: true, unprocessed: true }, { signal: ctl.signal });
       const shown = alerts.slice(0, PREVIEW_MAX);
-      previewEl.replaceChildren(
+      previewEl.replaceChildren(...[
         h('p', { class: 'al-preview-count' }, alerts.length
           ? `This silence will match ${alerts.length.toLocaleString('en-US')} active alert${alerts.length === 1 ? '' : 's'}` + (alerts.length > PREVIEW_MAX ? ` (the first ${PREVIEW_MAX} are listed).` : ':')
           : 'This silence matches no active alert now; it will still hold back matching alerts that fire before it ends.'),
         shown.length ? h('ul', { class: 'al-preview-list' }, shown.map(a => h('li', null,
           h('strong', null, a.labels.alertname || '(no alertname)'), ' ',
           h('span', { class: 'vg-muted vg-small mono' }, Object.entries(a.labels).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}=${v}`).join(' ')),
-          a.status?.silencedBy?.length ? h('span', { class: 'vg-badge' }, 'already silenced') : null))) : null);
+          a.status?.silencedBy?.length ? h('span', { class: 'vg-badge' }, 'already silenced') : null))) : null,
+      ].filter(Boolean));
     } catch (err) {
       if (err.name === 'AbortError') return;
       const box = h('div');

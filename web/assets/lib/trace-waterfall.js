@@ -111,13 +111,12 @@ export class Waterfall {
           }
         }
       }
-      const durLeft = left + width > 80;
       html += `<div class="${cls.join(' ')}" data-i="${i}" style="top:${r * ROW}px">` +
         `<div class="wf-name" style="padding-left:${depth * 12 + 4}px" title="${esc(s.service)}: ${esc(s.name)}${s.depth > 40 ? ` (depth ${s.depth})` : ''}">` +
         `${toggle}<span class="wf-svc" style="background:${col}"></span><span class="wf-svc-name">${esc(s.service)}</span> <span class="wf-op">${esc(s.name)}</span>` +
         (s.orphan ? ' <span class="wf-orphan" title="its parent span is not in this trace">orphan</span>' : '') +
         `</div><div class="wf-tl"><div class="wf-bar" style="left:${left}%;width:${width}%;background:${col}"></div>${crit}` +
-        `<span class="wf-dur" style="${durLeft ? `right:${100 - left}%` : `left:${left + width}%`}">${esc(formatMicros(s.duration))}</span></div></div>`;
+        `<span class="wf-dur" style="left:${left + width}%">${esc(formatMicros(s.duration))}</span></div></div>`;
     }
     this.rowsEl.innerHTML = html;
   }
