@@ -31,6 +31,8 @@ const (
 //	GET /api/traces/{traceID}?start=&end=
 //	GET /api/dependencies?endTs=&lookback=
 //	GET /api/v1/traces/{traceID}   (OTLP JSON: an ExportTraceServiceRequest)
+//	GET /api/v1/traces/{traceID}/tree?parent=&depth=&limit=   (part of the span tree, tree_api.go)
+//	GET /api/v1/traces/{traceID}/spans/{spanID}               (one span in full)
 //
 // Bad parameters answer 400 and an unknown trace 404, in Jaeger's error shape.
 func (db *DB) JaegerHandler() http.Handler {
@@ -42,6 +44,8 @@ func (db *DB) JaegerHandler() http.Handler {
 	r.Get("/api/traces/{traceID}", db.serveTrace)
 	r.Get("/api/dependencies", db.serveDependencies)
 	r.Get("/api/v1/traces/{traceID}", db.serveOTLPTrace)
+	r.Get("/api/v1/traces/{traceID}/tree", db.serveTree)
+	r.Get("/api/v1/traces/{traceID}/spans/{spanID}", db.serveSpan)
 	return r
 }
 
