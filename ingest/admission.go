@@ -48,9 +48,9 @@ func DefaultAdmissionOptions(capacity int64) AdmissionOptions {
 // Nothing is lost: a refused request was never read, so the client still holds it. Safe for
 // concurrent use.
 type Admission struct {
-	opts AdmissionOptions
-	sem  *semaphore.Weighted
-	set  *vmetrics.Set
+	opts  AdmissionOptions
+	sem   *semaphore.Weighted
+	set   *vmetrics.Set
 	inUse atomic.Int64
 }
 
