@@ -44,6 +44,10 @@ bench:
 bench-metrics:
 	bench/metrics/run.sh
 
+# kill -9 during ingest of all three signals, restart, check every acknowledged item; 20 rounds.
+bench-crash: build
+	$(GO) run ./bench/crash -bin $(BIN) -rounds 20
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...

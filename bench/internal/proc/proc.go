@@ -157,3 +157,12 @@ func RunJSON(ctx context.Context, bin, log string, args []string, out any) error
 	}
 	return nil
 }
+
+// Kill sends SIGKILL to the process group — a crash, not a stop — and waits for the exit.
+func (p *Proc) Kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.exited
+	mu.Lock()
+	delete(running, p)
+	mu.Unlock()
+}
