@@ -22,12 +22,16 @@ import (
 // (it is the http.Handler for POST /v1/traces, protobuf or JSON), converts them to
 // traces.Span and writes them through a TraceSink.
 //
-// Spans with an all-zero trace or span id, no start time, an end before the start, or a
-// time more than MaxFutureSkew ahead are dropped and reported as an OTLP partial success
-// (rejected_spans and a message); the rest are stored. If every span is dropped the request
-// fails with InvalidArgument (HTTP 400). Ids of the wrong length make the whole request
-// undecodable (pdata refuses them), so they answer 400 too. A sink failure answers
-// Unavailable (HTTP 503), which OTLP clients retry.
+// Spans with an all-zero trace or span id, a trace, span, parent or link id of the wrong
+// length (traces_otlp_ids.go), no start time, an end before the start, or a time more than
+// MaxFutureSkew ahead are dropped and reported as an OTLP partial success (rejected_spans
+// and a message); the rest are stored. Rejected spans are counted by reason in
+// vigil_ingest_rejected_items_total{signal="traces"}. If every span is dropped the request
+// fails with InvalidArgument (HTTP 400). A sink failure answers Unavailable (HTTP 503),
+// which OTLP clients retry.
+//
+// Register it on a gRPC server with RegisterGRPC (not ptraceotlp.RegisterGRPCServer,
+// whose decoder refuses a whole request for one id of the wrong length).
 //
 // Safe for concurrent use.
 type OTLPTraces struct {
@@ -67,6 +71,7 @@ func NewOTLPTraces(sink TraceSink, opts TracesIngestOptions, set *metrics.Set, l
 func writeSpans(ctx context.Context, sink TraceSink, log *slog.Logger, self *ingestSelfMetrics, c *spanCheck, spans []traces.Span) otlpOutcome {
 	out := otlpOutcome{code: codes.OK, rejected: int64(c.rejected), message: c.message(), reason: c.reason}
 	if c.total > 0 && len(spans) == 0 {
+		countRejectedSpans(self, c)
 		return otlpOutcome{code: codes.InvalidArgument, err: errors.New(out.message), rejected: out.rejected, reason: out.reason}
 	}
 	if len(spans) > 0 {
@@ -76,14 +81,27 @@ func writeSpans(ctx context.Context, sink TraceSink, log *slog.Logger, self *ing
 		}
 	}
 	self.addItems(len(spans))
+	countRejectedSpans(self, c)
 	if out.rejected > 0 {
 		log.Debug("Spans partly rejected", "rejected", out.rejected, "of", c.total, "err", out.message)
 	}
 	return out
 }
 
-func (t *OTLPTraces) consume(ctx context.Context, td ptrace.Traces, self *ingestSelfMetrics) otlpOutcome {
-	c := &spanCheck{now: t.now(), skew: t.opts.MaxFutureSkew}
+// countRejectedSpans adds c's rejections to vigil_ingest_rejected_items_total, by reason.
+func countRejectedSpans(m *ingestSelfMetrics, c *spanCheck) {
+	for r, n := range c.byReason {
+		m.set.GetOrCreateCounter(fmt.Sprintf(
+			`vigil_ingest_rejected_items_total{signal=%q,protocol=%q,reason=%q}`, m.signal, m.protocol, r)).Add(n)
+	}
+}
+
+func (t *OTLPTraces) newCheck() *spanCheck {
+	return &spanCheck{now: t.now(), skew: t.opts.MaxFutureSkew}
+}
+
+// consume stores td; c already holds the spans dropped while decoding.
+func (t *OTLPTraces) consume(ctx context.Context, td ptrace.Traces, c *spanCheck, self *ingestSelfMetrics) otlpOutcome {
 	spans := convertOTLPTraces(td, c)
 	return writeSpans(ctx, t.sink, t.log, self, c, spans)
 }
@@ -99,7 +117,11 @@ func tracesExportResponse(o otlpOutcome) ptraceotlp.ExportResponse {
 
 // Export implements ptraceotlp.GRPCServer.
 func (t *OTLPTraces) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	out := t.consume(ctx, req.Traces(), t.grpcSelf)
+	return t.export(ctx, req.Traces(), t.newCheck())
+}
+
+func (t *OTLPTraces) export(ctx context.Context, td ptrace.Traces, c *spanCheck) (ptraceotlp.ExportResponse, error) {
+	out := t.consume(ctx, td, c, t.grpcSelf)
 	t.grpcSelf.request(out.code.String())
 	if out.reason != "" {
 		t.grpcSelf.rejected(out.reason)
@@ -123,14 +145,14 @@ func (t *OTLPTraces) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (t *OTLPTraces) serveHTTP(w http.ResponseWriter, r *http.Request) (int, rejectReason) {
-	req := ptraceotlp.NewExportRequest()
+	req := newTracesRequest(t.newCheck())
 	return serveOTLPExport(w, r, otlpExport{
 		signal: "traces",
 		readBody: func(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 			return readMetricsBody(w, r, t.opts.MaxRequestBytes)
 		},
 		request: req,
-		consume: func(ctx context.Context) otlpOutcome { return t.consume(ctx, req.Traces(), t.httpSelf) },
+		consume: func(ctx context.Context) otlpOutcome { return t.consume(ctx, req.req.Traces(), req.check, t.httpSelf) },
 		respond: func(o otlpOutcome) otlpResponse { return tracesExportResponse(o) },
 		log:     t.log,
 	})

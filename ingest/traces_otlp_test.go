@@ -83,7 +83,7 @@ func startTraceExporter(t *testing.T, recv *OTLPTraces, transport string) sdktra
 			t.Fatal(err)
 		}
 		gs := grpc.NewServer()
-		ptraceotlp.RegisterGRPCServer(gs, recv)
+		recv.RegisterGRPC(gs)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

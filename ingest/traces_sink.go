@@ -44,10 +44,13 @@ func (o TracesIngestOptions) Validate() error {
 	return nil
 }
 
-// Reasons a span is rejected (the reason label of vigil_ingest_rejected_total).
+// Reasons a span is rejected (the reason label of vigil_ingest_rejected_total and
+// vigil_ingest_rejected_items_total).
 const (
 	reasonBadTraceID     rejectReason = "bad_trace_id"
 	reasonBadSpanID      rejectReason = "bad_span_id"
+	reasonBadParentID    rejectReason = "bad_parent_span_id"
+	reasonBadLinkID      rejectReason = "bad_link_id"
 	reasonMissingTime    rejectReason = "missing_timestamp"
 	reasonEndBeforeStart rejectReason = "end_before_start"
 	reasonFuture         rejectReason = "too_far_in_future"
@@ -61,6 +64,7 @@ type spanCheck struct {
 	rejected int
 	reason   rejectReason // of the first rejection
 	firstErr error
+	byReason map[rejectReason]int
 }
 
 // ok reports whether s may be stored; if not it records why.
@@ -88,8 +92,18 @@ func (c *spanCheck) ok(s *traces.Span) bool {
 	return false
 }
 
+// rejectBadID records a span dropped before decoding because an id has the wrong length.
+func (c *spanCheck) rejectBadID(r rejectReason, msg string) {
+	c.total++
+	c.reject(r, errors.New(msg))
+}
+
 func (c *spanCheck) reject(r rejectReason, err error) {
 	c.rejected++
+	if c.byReason == nil {
+		c.byReason = map[rejectReason]int{}
+	}
+	c.byReason[r]++
 	if c.reason == "" {
 		c.reason, c.firstErr = r, err
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
-
 	"github.com/vigilhq/vigil/ingest"
 	"github.com/vigilhq/vigil/internal/lifecycle"
 	"github.com/vigilhq/vigil/traces"
@@ -73,7 +71,7 @@ func (w *tracesWiring) startStore(context.Context) error {
 	if err != nil {
 		return errors.Join(err, db.Close())
 	}
-	ptraceotlp.RegisterGRPCServer(a.otlp.GRPC(), otlp)
+	otlp.RegisterGRPC(a.otlp.GRPC())
 	a.otlp.HandleHTTP("traces", "/v1/traces", otlp)
 	w.zipkin.set(zipkin)
 	w.jaeger.set(db.JaegerHandler())
