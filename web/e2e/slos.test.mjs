@@ -23,7 +23,7 @@ export default [
   },
   {
     name: 'an SLO page leads with objective, SLI and budget',
-    async run({page, base, expect}) {
+    async run({page, base, expect, shot}) {
       await page.goto(base + '/slos');
       await page.click('.slo-table a:has-text("checkout-availability")');
       await page.waitForSelector('.slo-bigs');
@@ -37,6 +37,11 @@ export default [
       expect((await page.$$('.slo-chart canvas')).length >= 1, 'a chart is drawn');
       const zone = await page.textContent('.slo-page');
       expect(zone.includes('UTC'), 'times name their zone');
+      // Dark theme: the charts are rebuilt with the theme's colours.
+      await page.selectOption('select[aria-label="Theme"]', 'dark');
+      await page.waitForSelector('html[data-theme="dark"]');
+      await page.waitForSelector('.slo-chart canvas');
+      await shot('dark');
     },
   },
 ];

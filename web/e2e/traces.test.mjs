@@ -8,7 +8,7 @@ const rowsShown = (page) => page.$$eval('.wf-row', (rows) => rows.length);
 export default [
   {
     name: 'search shows seeded traces as a scatter and a list',
-    async run({page, base, seed, expect}) {
+    async run({page, base, seed, expect, shot}) {
       await page.goto(base + '/traces?service=frontend&from=now-2h&to=now');
       await page.waitForSelector('.tr-list tbody tr');
       const n = await page.$$eval('.tr-list tbody tr', (r) => r.length);
@@ -16,6 +16,7 @@ export default [
       expect(await page.$('.tr-scatter canvas'), 'the scatter is drawn');
       const started = await page.textContent('.tr-list tbody tr td:nth-child(2)');
       expect(started.includes('UTC'), `start time names its zone: ${started}`);
+      await shot('search');
       // Opening a result from the list.
       await page.click('.tr-list tbody tr a');
       await page.waitForSelector('.wf-row');
@@ -45,6 +46,10 @@ export default [
       expect(!(await page.textContent('.wf-rows')).includes('SELECT orders'), 'the SELECT orders span is hidden');
       expect.eq(new URL(page.url()).searchParams.get('hide'), '1', 'hide is in the URL');
       await shot('filtered');
+      await page.selectOption('select[aria-label="Theme"]', 'dark');
+      await page.waitForSelector('html[data-theme="dark"]');
+      await shot('filtered-dark');
+      await page.selectOption('select[aria-label="Theme"]', 'light');
       // Details of the failing payment span.
       await page.click('.wf-row.match');
       await page.waitForSelector('.tr-detail:not([hidden]) .tr-detail-body');
@@ -61,7 +66,7 @@ export default [
   },
   {
     name: 'a 10,000-span trace opens and scrolls',
-    async run({page, base, seed, expect}) {
+    async run({page, base, seed, expect, shot}) {
       await page.goto(`${base}/traces`);
       await page.waitForSelector('.tr-page');
       // Navigate inside the app and time until the rows are on screen.
@@ -79,6 +84,7 @@ export default [
       expect.eq((await page.textContent('.tr-span-count strong')).trim(), '10,000', 'all 10,000 spans counted');
       const dom = await rowsShown(page);
       expect(dom > 10 && dom < 200, `only the rows in view exist in the DOM (${dom})`);
+      await shot('top');
       // Scroll to the bottom in 20 steps, one frame each; the last span must be rendered.
       const scroll = await page.evaluate(async () => {
         const el = document.querySelector('.wf-scroll');
@@ -109,6 +115,12 @@ export default [
         const cap = await page.textContent('.tr-cap');
         expect(cap.includes('12,000'), `the cap names the whole trace: ${cap}`);
         expect((await page.textContent('.tr-crit-info')).includes('not computed'), 'critical path says why it is not computed');
+        // Expanding a span whose children are not loaded yet loads them from the server.
+        const before = await rowsShown(page);
+        const loaded = (await page.textContent('.tr-cap')).match(/Showing ([\d,]+) of/)[1];
+        await page.click('.wf-row:has(.wf-count) .wf-toggle');
+        await expect.poll(async () => !(await page.textContent('.tr-cap')).includes(`Showing ${loaded} of`), 'more spans loaded');
+        expect((await rowsShown(page)) >= before, 'the children are shown');
       } else {
         const msg = await page.textContent('.tr-error');
         expect(msg.includes('more than 10,000 spans') && msg.includes('/tree'), `clear message: ${msg}`);

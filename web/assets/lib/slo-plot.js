@@ -17,17 +17,53 @@ function axisColours() {
   };
 }
 
-// palette returns n series colours from the theme (--c1 ... --c10, repeating).
+// palette returns n series colours as theme variable names (--c1 ... --c10, repeating);
+// plot resolves them, again whenever the theme changes.
 export function palette(n) {
   const out = [];
-  for (let i = 0; i < n; i++) out.push(cssVar(`--c${(i % 10) + 1}`));
+  for (let i = 0; i < n; i++) out.push(`--c${(i % 10) + 1}`);
   return out;
 }
 
-// plot draws series over time. opts: {ctx, xs (seconds), series: [{label, values, color,
-// points, width, dash}], yLabel, yFmt, height, onPick(idx, seriesIdx), scatter}
+// colour resolves a variable name ("--c1") to the theme's colour; other values pass through.
+// alpha (0-255) is appended to a #rrggbb colour, for area fills.
+function colour(c, alpha) {
+  const v = c && c.startsWith('--') ? cssVar(c) : c;
+  return alpha !== undefined && /^#[0-9a-f]{6}$/i.test(v) ? v + alpha.toString(16).padStart(2, '0') : v;
+}
+
+// timeTicks labels the time axis in the displayed zone, 24-hour, with the date where the
+// ticks are a day or more apart or the range crosses midnight.
+function timeTicks(ctx) {
+  return (u, splits, axisIdx, space, incr) => {
+    const full = splits.map(v => ctx.fmtTime(v * 1000, { zone: false })); // "2026-11-27 10:04:05"
+    const days = new Set(full.map(f => f.slice(0, 10)));
+    return full.map(f => {
+      if (incr >= 86400) return f.slice(5, 10);
+      const t = incr < 60 ? f.slice(11, 19) : f.slice(11, 16);
+      return days.size > 1 ? `${f.slice(5, 10)} ${t}` : t;
+    });
+  };
+}
+
+// plot draws series over time. opts: {ctx, xs (seconds), xRange ([min, max] seconds),
+// series: [{label, values, color, width, dash, fill}], yLabel, yFmt, yRange, yLog, height,
+// scatter, onPick(index) (the point nearest a click), onSelect(startMs, endMs) (a drag)}
 export function plot(el, opts) {
   loadCSS('/vendor/uplot/uPlot.min.css');
+  let u = build(el, opts);
+  // Colours are read from the theme when the chart is built: rebuild on a theme change.
+  const onTheme = () => { u.destroy(); u = build(el, opts); };
+  addEventListener('vigil:theme', onTheme);
+  const ro = new ResizeObserver(() => {
+    const w = el.clientWidth;
+    if (w > 0 && Math.abs(w - u.width) > 2) u.setSize({ width: w, height: u.height });
+  });
+  ro.observe(el);
+  return { get u() { return u; }, destroy() { ro.disconnect(); removeEventListener('vigil:theme', onTheme); u.destroy(); } };
+}
+
+function build(el, opts) {
   const { fg, grid } = axisColours();
   const utc = opts.ctx.tz === 'utc';
   const zone = zoneName(opts.ctx);
@@ -38,18 +74,23 @@ export function plot(el, opts) {
     tzDate: utc ? ts => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') : undefined,
     legend: { show: true, live: true },
     cursor: { drag: { x: !!opts.onSelect, y: false }, points: { size: 8 }, focus: { prox: 24 } },
-    scales: { x: { time: true }, y: opts.yRange ? { range: opts.yRange } : {} },
+    scales: {
+      x: opts.xRange ? { time: true, range: () => opts.xRange } : { time: true },
+      y: opts.yLog ? { distr: 3, log: 10 } : opts.yRange ? { range: opts.yRange } : {},
+    },
     axes: [
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: `time (${zone})`, labelSize: 18, labelFont: '11px system-ui', font: '11px system-ui' },
+      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: `time (${zone})`, labelSize: 18, labelFont: '11px system-ui', font: '11px system-ui', values: timeTicks(opts.ctx) },
       { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: opts.yLabel || '', labelSize: 18, labelFont: '11px system-ui', font: '11px system-ui', size: 60, values: (u, vals) => vals.map(yFmt) },
     ],
     series: [
       { label: `time (${zone})`, value: (u, v) => v == null ? '–' : opts.ctx.fmtTime(v * 1000) },
       ...opts.series.map(s => ({
-        label: s.label, stroke: s.color, width: s.width ?? (opts.scatter ? 0 : 1.5), dash: s.dash,
-        fill: s.fill, spanGaps: false,
+        label: s.label, stroke: colour(s.color), width: s.width ?? (opts.scatter ? 0 : 1.5), dash: s.dash,
+        fill: s.fillAlpha ? colour(s.color, s.fillAlpha) : undefined, spanGaps: false,
         paths: opts.scatter ? () => null : undefined,
-        points: opts.scatter ? { show: true, size: s.size || 7, stroke: s.color, fill: s.color, width: 1 } : { show: false },
+        // Lines with few points show them, or a lone point would be invisible.
+        points: opts.scatter ? { show: true, size: s.size || 7, stroke: colour(s.color), fill: colour(s.color), width: 1 }
+          : { show: s.values.filter(v => v != null).length < 3, size: 6, stroke: colour(s.color), fill: colour(s.color) },
         value: (u, v) => v == null ? '–' : yFmt(v),
       })),
     ],
@@ -85,10 +126,5 @@ export function plot(el, opts) {
     });
     u.over.style.cursor = 'pointer';
   }
-  const ro = new ResizeObserver(() => {
-    const w = el.clientWidth;
-    if (w > 0 && Math.abs(w - u.width) > 2) u.setSize({ width: w, height: cfg.height });
-  });
-  ro.observe(el);
-  return { u, destroy() { ro.disconnect(); u.destroy(); } };
+  return u;
 }

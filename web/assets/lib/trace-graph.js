@@ -2,7 +2,7 @@
 // right of its furthest caller; cycles are cut where they close), stacked in each column,
 // edges as curves from the right side of the caller to the left side of the callee.
 
-const NODE_W = 170, NODE_H = 30, COL_GAP = 110, ROW_GAP = 22, PAD = 16;
+const NODE_W = 150, NODE_H = 30, COL_GAP = 90, ROW_GAP = 22, PAD = 16;
 
 // layoutGraph takes Jaeger dependencies [{parent, child, callCount}] and returns
 // {nodes: [{name, label, x, y, w, h, level}], edges: [{from, to, calls, path, lx, ly}], width, height}.
@@ -59,7 +59,7 @@ export function layoutGraph(deps) {
   cols.forEach((col, li) => {
     col.forEach((n, ri) => {
       const node = {
-        name: n, label: n.length > 22 ? n.slice(0, 21) + '…' : n, level: li,
+        name: n, label: n.length > 19 ? n.slice(0, 18) + '…' : n, level: li,
         x: PAD + li * (NODE_W + COL_GAP), y: PAD + ri * (NODE_H + ROW_GAP), w: NODE_W, h: NODE_H,
       };
       nodes.set(n, node);

@@ -75,7 +75,7 @@ export async function mount(el, ctx) {
     const g = layoutGraph(deps);
     const maxCalls = Math.max(...deps.map(d => d.callCount));
     const s = svg('svg', { class: 'sg-svg', viewBox: `0 0 ${g.width} ${g.height}`, width: g.width, height: g.height, role: 'img', 'aria-label': 'service graph' });
-    s.append(svg('defs', null, svg('marker', { id: 'sg-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+    s.append(svg('defs', null, svg('marker', { id: 'sg-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' },
       svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'sg-arrowhead' }))));
     for (const e of g.edges) {
       const er = errs.get(`${e.from}\u0000${e.to}`);

@@ -16,9 +16,9 @@ export async function mount(el, ctx) {
   const name = decodeURIComponent(ctx.path[0] || '');
   const errBox = h('div', { class: 'slo-error' });
   const lead = h('div', { class: 'slo-lead' });
-  const budgetEl = h('div', { class: 'slo-chart' });
+  const budgetEl = h('div', { class: 'vg-chart slo-chart' });
   const budgetNote = h('p', { class: 'muted small' });
-  const burnEl = h('div', { class: 'slo-chart' });
+  const burnEl = h('div', { class: 'vg-chart slo-chart' });
   const burnErr = h('div', { class: 'slo-error' });
   const burnNote = h('p', { class: 'muted small' });
   const tableEl = h('div', { class: 'slo-table-wrap' });
@@ -68,7 +68,9 @@ export async function mount(el, ctx) {
       h('div', { class: 'slo-bigs' },
         big('Objective', pct(s.objective), '', `over ${s.window}, ${s.budgeting}`),
         big('Current SLI', s.sli == null ? 'no data' : pct(s.sli), s.sli != null && s.sli < s.objective ? 'crit' : 'ok', `${s.sli_kind} of ${s.service || 'no service'}`),
-        big('Budget remaining', br == null ? 'no data' : pct(br, 1), budgetClass(br), `error budget ${pct(s.error_budget, 3)} of events`)),
+        big('Budget remaining', br == null ? 'no data' : pct(br, 1), budgetClass(br), br != null && br < 0
+          ? `overspent: errors used ${+(1 - br).toFixed(1)}× the error budget of ${pct(s.error_budget, 3)}`
+          : `error budget ${pct(s.error_budget, 3)} of ${s.budgeting === 'timeslices' ? 'time slices' : 'events'}`)),
     ].filter(Boolean));
   }
 
@@ -110,8 +112,8 @@ export async function mount(el, ctx) {
     budgetNote.textContent = `From ${c.fmtTime(Date.parse(s.series.start))} to ${c.fmtTime(Date.parse(s.series.end))}, one point every ${s.series.step} (${pts.length} points).`;
     const [col] = palette(1);
     const chart = plot(budgetEl, {
-      ctx: c, xs: pts.map(p => p[0]), yLabel: 'budget remaining', yFmt: v => pct(v, 0),
-      series: [{ label: 'budget remaining', values: pts.map(p => p[1]), color: col, fill: col + '22' }],
+      ctx: c, xs: pts.map(p => p[0]), xRange: [Date.parse(s.series.start) / 1000, Date.parse(s.series.end) / 1000], yLabel: 'budget remaining', yFmt: v => pct(v, 0),
+      series: [{ label: 'budget remaining', values: pts.map(p => p[1]), color: col, fillAlpha: 0x22 }],
     });
     charts.push({ el: budgetEl, chart });
   }
@@ -149,7 +151,7 @@ export async function mount(el, ctx) {
     });
     const any = series.some(s2 => s2.values.some(v => v != null));
     burnNote.textContent = `Recorded error ratio ÷ error budget, ${c.fmtTime(start)} to ${c.fmtTime(end)}, step ${step}s.` + (any ? '' : ' Nothing recorded in this range.');
-    const chart = plot(burnEl, { ctx: c, xs, series, yLabel: 'burn rate (×)', yFmt: v => `${+v.toFixed(2)}×`, onSelect: (a, b) => c.setRange(a, b) });
+    const chart = plot(burnEl, { ctx: c, xs, xRange: [start / 1000, end / 1000], series, yLabel: 'burn rate (×)', yFmt: v => `${+v.toFixed(2)}×`, onSelect: (a, b) => c.setRange(a, b) });
     charts.push({ el: burnEl, chart });
   }
 

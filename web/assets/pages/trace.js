@@ -21,7 +21,7 @@ export async function mount(el, ctx) {
   const errBox = h('div', { class: 'tr-error' });
   const head = h('div', { class: 'tr-head' });
   const capBox = h('div', { class: 'tr-cap' });
-  const filterIn = h('input', { type: 'search', class: 'tr-filter', placeholder: 'filter spans: word, key=value, duration>10ms, error', 'aria-label': 'span filter' });
+  const filterIn = h('input', { type: 'search', class: 'tr-filter', placeholder: 'filter: text, key=value, >10ms, error', title: 'terms are ANDed: text (in service, operation or attributes), key=value or key!=value (service, name, kind, status, any attribute), duration>10ms or <2s, error', 'aria-label': 'span filter' });
   const hideBox = h('input', { type: 'checkbox', id: 'tr-hide' });
   const critBox = h('input', { type: 'checkbox', id: 'tr-crit' });
   const filterInfo = h('span', { class: 'tr-filter-info muted' });
@@ -113,10 +113,10 @@ export async function mount(el, ctx) {
   function renderTreeCap(c) {
     if (!tree) return;
     const loaded = model.spans.length;
-    c.notice(capBox, `Showing ${int(loaded)} of ${int(tree.spanCount)} spans: this trace is over ${int(MAX_FULL_SPANS)} spans, so the server sends ` +
-      `${TREE_DEPTH} levels at a time (at most ${int(TREE_LIMIT)} spans per request) and children load when you expand a span.` +
-      (tree.omitted ? ` ${int(tree.omitted)} spans of the requested levels were left out${tree.reason ? ` (${tree.reason})` : ''}.` : '') +
-      ' The filter and the critical path only see loaded spans.');
+    c.notice(capBox, `Showing ${int(loaded)} of ${int(tree.spanCount)} spans; ${int(tree.spanCount - loaded)} are not loaded. ` +
+      `This trace is over ${int(MAX_FULL_SPANS)} spans, so the server sends ${TREE_DEPTH} levels at a time (at most ${int(TREE_LIMIT)} spans per request): ` +
+      'expand a span marked ▸ with a count to load its children. The filter, the error count and the critical path only see loaded spans.' +
+      (tree.reason ? ` Server: ${tree.reason}.` : ''));
   }
 
   async function expandTree(i) {
@@ -126,8 +126,7 @@ export async function mount(el, ctx) {
       const ans = await ctx.api(`/api/v1/traces/${encodeURIComponent(id)}/tree`, { parent: s.id, depth: TREE_DEPTH, limit: TREE_LIMIT });
       model = mergeTree(model, model.traceID, treeSpans(ans));
       fixTreeBounds();
-      if (ans.omitted) tree.omitted = (tree.omitted || 0) + ans.omitted;
-      if (ans.reason) tree.reason = ans.reason;
+      tree.reason = ans.reason || '';
       renderTreeCap(ctx);
       collapsed.delete(i);
       apply(ctx, true);
@@ -155,8 +154,8 @@ export async function mount(el, ctx) {
         fact('Duration', formatMicros(m.end - m.start)),
         fact('Spans', int(spanCount), 'tr-span-count'),
         fact('Services', int(services)),
-        fact('Depth', int(maxDepth + 1)),
-        fact('Errors', int(errors), errors ? 'err' : ''),
+        fact(tree ? 'Depth loaded' : 'Depth', int(maxDepth + 1)),
+        fact(tree ? 'Errors in loaded spans' : 'Errors', int(errors), errors ? 'err' : ''),
         h('a', { class: 'tr-logs', href: logsHref, onclick: nav(logsHref) }, 'Logs of this trace →'),
         h('a', { class: 'muted small', href: `/api/traces/${encodeURIComponent(id)}`, target: '_blank', rel: 'noopener' }, 'JSON')),
       h('p', { class: 'vg-muted vg-small', hidden: !m.orphans },

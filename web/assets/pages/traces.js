@@ -5,7 +5,6 @@ import { h, loadCSS, colourOf } from '../lib/slo-dom.js';
 import { plot } from '../lib/slo-plot.js';
 import { summarize, parseTags } from '../lib/trace-search.js';
 import { formatMicros } from '../lib/trace-model.js';
-import { cssVar } from '../lib/slo-dom.js';
 
 export const title = 'Traces';
 
@@ -153,12 +152,13 @@ export async function mount(el, ctx) {
     chart = null;
     if (pts.length) {
       chart = plot(chartEl, {
-        ctx: c, scatter: true, height: 200,
+        ctx: c, scatter: true, height: 200, yLog: true,
         xs: pts.map(t => t.start / 1e6),
-        yLabel: 'duration', yFmt: v => formatMicros(v * 1000),
+        yLabel: 'duration (log)', yFmt: v => formatMicros(v * 1000),
+        xRange: [start / 1000, end / 1000],
         series: [
-          { label: 'ok', values: pts.map(t => t.errors ? null : t.duration / 1000), color: cssVar('--c1') },
-          { label: 'with errors', values: pts.map(t => t.errors ? t.duration / 1000 : null), color: cssVar('--err') },
+          { label: 'ok', values: pts.map(t => t.errors ? null : Math.max(t.duration, 1) / 1000), color: '--c1' },
+          { label: 'with errors', values: pts.map(t => t.errors ? Math.max(t.duration, 1) / 1000 : null), color: '--err' },
         ],
         onPick: i => c.navigate(`/traces/${pts[i].traceID}`),
         onSelect: (a, b) => c.setRange(a, b),
