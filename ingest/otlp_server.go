@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	vmetrics "github.com/VictoriaMetrics/metrics"
 	"github.com/go-chi/chi/v5"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	_ "google.golang.org/grpc/encoding/gzip" // registers the gzip compressor OTLP exporters use
 
 	"github.com/vigilhq/vigil/internal/httpserver"
@@ -23,6 +25,13 @@ type OTLPOptions struct {
 	HTTPAddr string // e.g. 127.0.0.1:4318
 	// MaxRequestBytes bounds one request, both as sent and once decompressed.
 	MaxRequestBytes int64
+	// TLS, when set, serves both listeners over TLS; its certificates may change between
+	// handshakes (GetConfigForClient).
+	TLS *tls.Config
+	// GRPCServerOptions are added to the gRPC server's (authentication interceptors).
+	GRPCServerOptions []grpc.ServerOption
+	// HTTPMiddleware wraps every OTLP/HTTP request, inside the request metrics (authentication).
+	HTTPMiddleware []func(http.Handler) http.Handler
 }
 
 // DefaultOTLPOptions returns the documented defaults.
@@ -58,14 +67,22 @@ type OTLPServer struct {
 // NewOTLPServer returns the servers, not yet listening.
 func NewOTLPServer(opts OTLPOptions, set *vmetrics.Set, log *slog.Logger) *OTLPServer {
 	s := &OTLPServer{opts: opts, log: log, set: set, failed: make(chan error, 2)}
-	s.grpc = grpc.NewServer(
+	grpcOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(int(opts.MaxRequestBytes)),
 		grpc.StatsHandler(&grpcStats{set: set}),
-	)
+	}
+	if opts.TLS != nil {
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
+	s.grpc = grpc.NewServer(append(grpcOpts, opts.GRPCServerOptions...)...)
 	r := chi.NewRouter()
 	r.Use(httpserver.Instrument("otlp_http", set))
+	r.Use(opts.HTTPMiddleware...)
 	s.router = r
 	s.http = httpserver.New("otlp_http", opts.HTTPAddr, r, log)
+	if opts.TLS != nil {
+		s.http.UseTLS(opts.TLS)
+	}
 	return s
 }
 

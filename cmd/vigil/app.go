@@ -33,6 +33,7 @@ type app struct {
 	mgr      *lifecycle.Manager
 	dir      *dataDir
 	front    *httpserver.Server // the main HTTP listener
+	auth     *authWiring        // who may use the listeners, and their TLS
 	otlp     *ingest.OTLPServer
 	metrics  *metricsWiring
 	traces   *tracesWiring
@@ -78,6 +79,10 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 		a.logLevel.Set(lvl)
 		return err
 	}})
+	if a.auth, err = newAuthWiring(a, cfg); err != nil {
+		return nil, errors.Join(usageError{err}, dir.Close())
+	}
+	a.reloaders = append(a.reloaders, reloader{"auth", a.auth.reload})
 
 	// Stores come first, then ingest, then alerting and SLOs, then the UI: each later issue
 	// adds its component here in that order.
@@ -105,14 +110,17 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 		a.mgr.Add(c)
 	}
 	a.reloaders = append(a.reloaders, reloader{"alerting", a.alerting.reload})
-	a.otlp = ingest.NewOTLPServer(ingest.OTLPOptions{
+	otlpOpts := ingest.OTLPOptions{
 		GRPCAddr:        cfg.OTLPGRPCListen,
 		HTTPAddr:        cfg.OTLPHTTPListen,
 		MaxRequestBytes: int64(cfg.OTLP.MaxRequestSize),
-	}, a.reg.NewSet(), log)
+	}
+	a.auth.otlpOptions(&otlpOpts)
+	a.otlp = ingest.NewOTLPServer(otlpOpts, a.reg.NewSet(), log)
 	a.mgr.Add(lifecycle.Component{Name: "otlp", Start: a.otlp.Start, Stop: a.otlp.Stop, Failed: a.otlp.Failed()})
 
 	a.front = httpserver.New("main", cfg.HTTPListen, a.router(), log)
+	a.auth.serveTLS(a.front)
 	return a, nil
 }
 
@@ -120,6 +128,8 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 func (a *app) router() chi.Router {
 	r := chi.NewRouter()
 	r.Use(httpserver.Instrument("main", a.reg.NewSet()))
+	r.Use(a.auth.middleware()) // every route below, by the scope mainRule names
+	a.auth.routes(r)           // the UI's /login and /logout
 	r.Get("/healthz", health)
 	r.Get("/-/healthy", health) // Prometheus's spelling, for probes written for it
 	r.Get("/readyz", a.ready)
@@ -272,6 +282,8 @@ func restartOnlyChanges(old, cur Config) []string {
 		"log_format":            old.LogFormat != cur.LogFormat,
 		"otlp.max_request_size": old.OTLP.MaxRequestSize != cur.OTLP.MaxRequestSize,
 		"self_metrics.interval": old.SelfMetrics.Interval != cur.SelfMetrics.Interval,
+		"auth.session_ttl":      old.Auth.SessionTTL != cur.Auth.SessionTTL,
+		"tls":                   old.TLS != cur.TLS,
 	} {
 		if changed {
 			keys = append(keys, key)

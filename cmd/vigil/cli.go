@@ -32,6 +32,9 @@ type cli struct {
 	configFile  string
 	printConfig bool
 	overrides   map[string]string // config key -> value given as a flag
+
+	// insecureNoAuth allows listening on non-loopback addresses without authentication.
+	insecureNoAuth bool
 }
 
 // usageError is a mistake in how vigil was called (a flag, the config file): main exits
@@ -57,6 +60,7 @@ func parseArgs(args []string, out io.Writer) (cli, error) {
 	var c cli
 	fs.StringVar(&c.configFile, "config", "", "YAML configuration file")
 	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as YAML and exit")
+	fs.BoolVar(&c.insecureNoAuth, "insecure-no-auth", false, "allow listening on non-loopback addresses with no authentication configured")
 	defaults := DefaultConfig()
 	values := map[string]*string{}
 	for _, f := range cliFlags {
@@ -93,13 +97,15 @@ func (c cli) load() (Config, error) {
 		}
 		cfg.Alerting.resolvePaths(dirOf(c.configFile))
 		cfg.SLO.resolvePaths(dirOf(c.configFile))
+		cfg.Auth.resolvePaths(dirOf(c.configFile))
+		cfg.TLS.resolvePaths(dirOf(c.configFile))
 	}
 	for _, f := range cliFlags {
 		if v, ok := c.overrides[f.key]; ok {
 			*f.field(&cfg) = v
 		}
 	}
-	err := cfg.Validate()
+	err := errors.Join(append(unjoin(cfg.Validate()), cfg.checkExposure(c.insecureNoAuth)...)...)
 	if err == nil {
 		return cfg, nil
 	}

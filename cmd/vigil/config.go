@@ -29,6 +29,8 @@ type Config struct {
 	Traces      TracesConfig      `yaml:"traces"`
 	Alerting    AlertingConfig    `yaml:"alerting"`
 	SLO         SLOConfig         `yaml:"slo"`
+	Auth        AuthConfig        `yaml:"auth"`
+	TLS         TLSConfig         `yaml:"tls"`
 }
 
 // OTLPConfig holds what the OTLP listeners share across signals.
@@ -60,6 +62,7 @@ func DefaultConfig() Config {
 		Traces:          DefaultTracesConfig(),
 		Alerting:        DefaultAlertingConfig(),
 		SLO:             DefaultSLOConfig(),
+		Auth:            DefaultAuthConfig(),
 	}
 }
 
@@ -111,6 +114,8 @@ func (c *Config) Validate() error {
 	c.Traces.validate(bad)
 	c.Alerting.validate(bad)
 	c.SLO.validate(bad)
+	c.Auth.validate(bad)
+	c.TLS.validate(bad)
 	c.Metrics.validate(bad, func(line int, key, msg string) {
 		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})
 	})

@@ -94,6 +94,15 @@ func TestLoadGoodFile(t *testing.T) {
 				return g
 			}(),
 		},
+		Auth: AuthConfig{
+			Tokens: []TokenConfig{
+				{Name: "grafana", TokenFile: absTestdata(t, "secrets/grafana.token"), Scopes: []string{"read"}},
+				{Name: "shipper", Token: "inline-ingest-token", Scopes: []string{"ingest"}},
+			},
+			BasicUsers: []BasicUserConfig{{Username: "prometheus", PasswordFile: "/etc/vigil/prometheus.password", Scopes: []string{"ingest"}}},
+			SessionTTL: model.Duration(time.Hour),
+		},
+		TLS: TLSConfig{CertFile: absTestdata(t, "tls/vigil.crt"), KeyFile: absTestdata(t, "tls/vigil.key"), ClientCAFile: "/etc/vigil/clients.pem"},
 	}
 	pc, err := cfg.Metrics.PrometheusConfig()
 	if err != nil {

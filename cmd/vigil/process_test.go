@@ -254,3 +254,28 @@ func TestBadConfigExitsAtOnceNamingTheKey(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicAddressWithoutAuthIsRefused(t *testing.T) {
+	bin := vigilBinary(t)
+	out, err := exec.Command(bin, "--data-dir", t.TempDir(), "--http-listen", "0.0.0.0:0",
+		"--otlp-grpc-listen", "127.0.0.1:0", "--otlp-http-listen", "127.0.0.1:0").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("exit = %v, want status 2\n%s", err, out)
+	}
+	for _, want := range []string{"flag --http-listen", "not a loopback address", "auth.tokens", "--insecure-no-auth"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output %q lacks %q", out, want)
+		}
+	}
+	// Asked for explicitly, it starts.
+	p := startVigil(t, "--http-listen", "0.0.0.0:0", "--insecure-no-auth")
+	addr := p.waitReady(t)
+	if !strings.HasPrefix(addr, "0.0.0.0:") && !strings.HasPrefix(addr, "[::]:") {
+		t.Errorf("listening on %s, want the unspecified address", addr)
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.waitExit(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, p.log())
+	}
+}

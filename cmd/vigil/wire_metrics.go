@@ -171,6 +171,7 @@ scrape_configs:
 	if err != nil {
 		return nil, fmt.Errorf("self-scrape job: %w", err)
 	}
+	m.a.auth.selfScrape(self.ScrapeConfigs[0])
 	pc.ScrapeConfigs = append(pc.ScrapeConfigs, self.ScrapeConfigs...)
 	return pc, nil
 }

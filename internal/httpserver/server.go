@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,10 @@ type Server struct {
 	ln   atomic.Pointer[net.Listener] // set by Start; read by Addr from any goroutine
 	errc chan error
 }
+
+// UseTLS makes the server speak TLS (HTTP/1.1 and HTTP/2) with cfg, whose certificates may come
+// from GetCertificate or GetConfigForClient. Call it before Start.
+func (s *Server) UseTLS(cfg *tls.Config) { s.srv.TLSConfig = cfg }
 
 // New returns a server for addr that is not listening yet. name labels its metrics and logs.
 func New(name, addr string, h http.Handler, log *slog.Logger) *Server {
@@ -45,8 +50,13 @@ func (s *Server) Start() error {
 	}
 	s.ln.Store(&ln)
 	s.log.Info("listening", "server", s.name, "addr", ln.Addr().String())
+	serve := s.srv.Serve
+	if s.srv.TLSConfig != nil {
+		// The certificate comes from the config: no files to name here.
+		serve = func(ln net.Listener) error { return s.srv.ServeTLS(ln, "", "") }
+	}
 	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.errc <- fmt.Errorf("serve %s: %w", s.name, err)
 		}
 		close(s.errc)

@@ -27,6 +27,9 @@ type Files struct {
 type Options struct {
 	// CheckInterval is the least time between two looks at the files' modification times.
 	CheckInterval time.Duration
+	// ExtraClientCAs are trusted for client certificates besides those of ClientCAFile
+	// (Vigil's own in-memory CA, for its self-scrape under mutual TLS).
+	ExtraClientCAs []*x509.Certificate
 }
 
 // DefaultOptions returns the documented defaults.
@@ -133,7 +136,7 @@ func (r *Reloader) loadLocked() error {
 	if err == nil {
 		r.seen = stamps
 	}
-	l, err := load(r.files)
+	l, err := load(r.files, r.opts.ExtraClientCAs)
 	if err != nil {
 		r.set.GetOrCreateCounter(`vigil_tls_reloads_total{result="failure"}`).Inc()
 		return err
@@ -146,7 +149,7 @@ func (r *Reloader) loadLocked() error {
 	return nil
 }
 
-func load(f Files) (*loaded, error) {
+func load(f Files, extraCAs []*x509.Certificate) (*loaded, error) {
 	cert, err := tls.LoadX509KeyPair(f.CertFile, f.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", f.CertFile, f.KeyFile, err)
@@ -164,6 +167,9 @@ func load(f Files) (*loaded, error) {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("client CA file %s holds no PEM certificate", f.ClientCAFile)
+		}
+		for _, c := range extraCAs {
+			pool.AddCert(c)
 		}
 		cfg.ClientCAs = pool
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
