@@ -338,6 +338,9 @@ func TestUILoginThroughTheApp(t *testing.T) {
 	if code, _, _ := call(t, browser, "GET", base+"/api/v1/alerts/groups", "", nil); code != 200 {
 		t.Fatalf("read with the session = %d", code)
 	}
+	if code, _, body := call(t, browser, "GET", base+"/api/v1/whoami", "", nil); code != 200 || !strings.Contains(body, `"name":"oncall"`) {
+		t.Fatalf("whoami with the session = %d %s", code, body)
+	}
 	silence := `{"matchers":[{"name":"alertname","value":"X","isRegex":false,"isEqual":true}],"startsAt":"2030-01-01T00:00:00Z","endsAt":"2030-01-02T00:00:00Z","createdBy":"t","comment":"c"}`
 	code, _, body := call(t, browser, "POST", base+"/api/v2/silences", "", strings.NewReader(silence),
 		"Content-Type", "application/json", "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
@@ -377,7 +380,8 @@ func TestTLSAndMutualTLSOnEveryListener(t *testing.T) {
 	https := func(cfg *tls.Config) *http.Client {
 		tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: true}
 		t.Cleanup(tr.CloseIdleConnections)
-		return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		return &http.Client{Transport: tr, Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	eventually(t, "ready over TLS", func() bool {
 		code, _, _ := call(t, https(withCert), "GET", "https://"+addr+"/readyz", "", nil)
@@ -393,9 +397,20 @@ func TestTLSAndMutualTLSOnEveryListener(t *testing.T) {
 			t.Fatal("plain HTTP served on the TLS listener")
 		}
 	}
+	if u := a.alerting.externalURL(a.cfg); !strings.HasPrefix(u, "https://") {
+		t.Errorf("links in notifications go to %s, want https", u)
+	}
 	code, _, body := call(t, https(withCert), "GET", "https://"+addr+"/api/v1/query?query=up", "read-token", nil)
 	if code != 200 {
 		t.Fatalf("query over mutual TLS = %d %s", code, body)
+	}
+
+	// Under TLS the session cookie is Secure.
+	form := url.Values{"token": {"read-token"}}.Encode()
+	code, h, _ := call(t, https(withCert), "POST", "https://"+addr+"/login", "", strings.NewReader(form),
+		"Content-Type", "application/x-www-form-urlencoded")
+	if c := h.Get("Set-Cookie"); code != 303 || !strings.Contains(c, "; Secure") {
+		t.Errorf("login over TLS = %d, cookie %q; want a Secure cookie", code, c)
 	}
 
 	// Both OTLP listeners: a client certificate and a token.

@@ -43,7 +43,7 @@ func (w *alertingWiring) externalURL(cfg Config) string {
 	if cfg.Alerting.ExternalURL != "" {
 		return strings.TrimRight(cfg.Alerting.ExternalURL, "/")
 	}
-	return "http://" + selfTarget(w.a.front.Addr())
+	return w.a.auth.scheme() + "://" + selfTarget(w.a.front.Addr())
 }
 
 func (w *alertingWiring) startRouter(ctx context.Context) error {

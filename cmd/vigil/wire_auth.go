@@ -133,10 +133,12 @@ func (w *authWiring) middleware() func(http.Handler) http.Handler {
 	return w.auth.Middleware("main", mainRule, loginPath)
 }
 
-// routes adds the UI's login and logout to the main router.
+// routes adds the UI's login, logout and whoami to the main router.
 func (w *authWiring) routes(r chi.Router) {
 	r.Handle(loginPath, w.auth.LoginHandler("main"))
 	r.Handle("/logout", w.auth.LogoutHandler("main", loginPath))
+	// Who the UI is logged in as (read scope, like the rest of /api/v1).
+	r.Method("GET", "/api/v1/whoami", w.auth.WhoAmIHandler())
 }
 
 // serveTLS puts the main listener under TLS when configured.
@@ -144,6 +146,14 @@ func (w *authWiring) serveTLS(s *httpserver.Server) {
 	if w.tls != nil {
 		s.UseTLS(w.tls.ServerConfig())
 	}
+}
+
+// scheme is the main listener's URL scheme.
+func (w *authWiring) scheme() string {
+	if w.tls != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // otlpOptions puts both OTLP listeners under TLS and requires the ingest scope of every call.

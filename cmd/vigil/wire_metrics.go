@@ -108,7 +108,7 @@ func (m *metricsWiring) startStore(context.Context) error {
 		GlobalURL: v1.GlobalURLOptions{
 			ListenAddress: a.front.Addr().String(),
 			Host:          a.front.Addr().String(),
-			Scheme:        "http",
+			Scheme:        a.auth.scheme(),
 		},
 	}))
 	return nil

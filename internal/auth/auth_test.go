@@ -44,6 +44,7 @@ func newTestServer(t *testing.T, a *Authenticator) string {
 	mux := http.NewServeMux()
 	mux.Handle("/login", a.LoginHandler("main"))
 	mux.Handle("/logout", a.LogoutHandler("main", "/login"))
+	mux.Handle("/whoami", a.WhoAmIHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := FromContext(r.Context())
 		io.WriteString(w, "hello "+id.Name+" via "+id.Via)
@@ -163,6 +164,9 @@ func TestWithoutCredentialsEverythingPasses(t *testing.T) {
 			t.Errorf("POST %s = %d %s, want 200 with auth off", p, resp.StatusCode, body)
 		}
 	}
+	if resp, body := do(t, http.DefaultClient, "GET", base+"/whoami", nil); body != `{"authEnabled":false}`+"\n" {
+		t.Errorf("whoami with auth off = %d %s", resp.StatusCode, body)
+	}
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if resp, _ := do(t, c, "GET", base+"/login?next=/alerts", nil); resp.StatusCode != 303 || resp.Header.Get("Location") != "/alerts" {
 		t.Errorf("/login with auth off = %d to %q, want a redirect to /alerts", resp.StatusCode, resp.Header.Get("Location"))
@@ -244,6 +248,10 @@ func TestLoginSessionCookieAndCSRF(t *testing.T) {
 
 	if resp, body := do(t, c, "GET", base+"/query", nil); resp.StatusCode != 200 || body != "hello ops via session" {
 		t.Fatalf("read with the session = %d %q", resp.StatusCode, body)
+	}
+	if resp, body := do(t, c, "GET", base+"/whoami", nil); resp.StatusCode != 200 ||
+		body != `{"authEnabled":true,"name":"ops","scopes":["read","admin"],"via":"session"}`+"\n" {
+		t.Fatalf("whoami with the session = %d %s", resp.StatusCode, body)
 	}
 	if resp, body := post("/admin", nil, crossSite); resp.StatusCode != 403 || !strings.Contains(body, "cross-origin") {
 		t.Fatalf("cross-site POST with the session cookie = %d %q, want 403", resp.StatusCode, body)
