@@ -87,9 +87,6 @@ func (r *Reloader) ServerConfig() *tls.Config {
 	}
 }
 
-// MutualTLS reports whether clients must present certificates.
-func (r *Reloader) MutualTLS() bool { return r.files.ClientCAFile != "" }
-
 // Reload re-reads the files now. On error the previous configuration stays in service.
 func (r *Reloader) Reload() error {
 	r.mu.Lock()
