@@ -98,4 +98,9 @@ func TestPageManifest(t *testing.T) {
 	if !slices.Equal(got.Pages, want) {
 		t.Fatalf("pages %v, want %v", got.Pages, want)
 	}
+	for _, p := range []string{"home", "service", "explore", "logs"} {
+		if !slices.Contains(got.Pages, p) {
+			t.Errorf("page %q missing from %v", p, got.Pages)
+		}
+	}
 }

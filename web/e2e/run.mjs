@@ -186,13 +186,18 @@ async function runTest(browser, env, file, test) {
 
 async function main() {
   mkdirSync(ARTIFACTS, {recursive: true});
-  for (const f of readdirSync(ARTIFACTS)) if (f.endsWith('.png')) rmSync(join(ARTIFACTS, f));
   const files = readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort();
   const suites = [];
   for (const f of files) {
     const mod = await import(pathToFileURL(join(here, f)).href);
     const tests = (mod.default || []).filter((t) => !filter || f.includes(filter) || t.name.includes(filter));
     if (tests.length) suites.push({file: f, tests});
+  }
+  // Drop the old screenshots of the tests about to run (only theirs: a filtered run leaves
+  // the others' alone).
+  const prefixes = suites.flatMap(({file, tests}) => tests.map((t) => safeName(file.replace(/\.test\.mjs$/, '')) + '--' + safeName(t.name)));
+  for (const f of readdirSync(ARTIFACTS)) {
+    if (f.endsWith('.png') && prefixes.some((p) => f === p + '.png' || f.startsWith(p + '--'))) rmSync(join(ARTIFACTS, f));
   }
   if (!suites.length) {
     console.log(filter ? `e2e: no tests match "${filter}"` : 'e2e: no *.test.mjs files');

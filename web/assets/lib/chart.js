@@ -105,10 +105,33 @@ function axes(o) {
   const grid = {stroke: cssVar('--grid'), width: 1};
   const yFmt = o.yFmt || num;
   return [
-    {stroke: fg, grid, ticks: grid, font: '11px system-ui, sans-serif'},
+    {stroke: fg, grid, ticks: grid, font: '11px system-ui, sans-serif', values: timeTicks(o.tz), size: 44},
     {stroke: fg, grid, ticks: grid, font: '11px system-ui, sans-serif', size: 56,
       values: (u, splits) => splits.map((v) => (v == null ? '' : yFmt(v)))},
   ];
+}
+
+/**
+ * Tick labels in 24-hour time in the displayed zone; the date under the first tick and under
+ * each tick where the day changes, and the zone's name under the first.
+ */
+function timeTicks(tz) {
+  return (u, splits, ax, space, incr) => {
+    let prevDay = null;
+    return splits.map((s, i) => {
+      const full = fmtTime(s * 1000, tz, {zone: false});
+      const day = full.slice(5, 10);
+      let out = incr >= 86400 ? day : incr < 60 ? full.slice(11, 19) : full.slice(11, 16);
+      if (i === 0) out += '\n' + (incr >= 86400 ? full.slice(0, 4) : day) + ' ' + zoneLabel(s, tz);
+      else if (incr < 86400 && day !== prevDay) out += '\n' + day;
+      prevDay = day;
+      return out;
+    });
+  };
+}
+
+function zoneLabel(s, tz) {
+  return fmtTime(s * 1000, tz, {date: false}).split(' ').slice(1).join(' ');
 }
 
 function selectHooks(o) {
@@ -176,7 +199,8 @@ function buildTime(o, width) {
       stroke: c,
       width: bars ? 0 : 1.5,
       spanGaps: false,
-      points: {show: false},
+      // Dots only for a series too sparse to draw a line (one that has just started).
+      points: {show: !bars && s.values.filter((v) => v != null).length < 3, size: 5},
       value: (u, v, si, idx) => (idx == null ? '–' : yFmt(raw[si - 1][idx])),
     };
     if (bars) {
@@ -274,8 +298,11 @@ export function sparkline(values, {width = 96, height = 24, color: c, title} = {
   const present = vals.filter((v) => v != null);
   const s = svg('svg', {width, height, viewBox: `0 0 ${width} ${height}`, class: 'vg-spark', role: 'img', 'aria-label': title || 'trend'});
   if (title) s.append(svg('title', {}, document.createTextNode(title)));
+  s.append(svg('line', {x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5, stroke: 'var(--grid)', 'stroke-width': 1}));
   if (present.length < 2) {
-    s.append(svg('line', {x1: 0, y1: height - 1, x2: width, y2: height - 1, stroke: 'var(--grid)', 'stroke-width': 1}));
+    // A single sample (a series that just started) is a dot where it sits in the range.
+    const i = vals.findIndex((v) => v != null);
+    if (i >= 0) s.append(svg('circle', {cx: vals.length > 1 ? (i / (vals.length - 1)) * (width - 4) + 2 : width / 2, cy: height / 2, r: 2, fill: c || 'var(--accent)'}));
     return s;
   }
   const min = Math.min(0, ...present), max = Math.max(...present);

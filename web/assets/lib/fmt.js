@@ -39,6 +39,7 @@ export function pct(f, digits = 3) {
   if (f === 0) return '0%';
   const p = f * 100;
   if (Math.abs(p) < 0.001) return '<0.001%';
+  if (Math.abs(p) >= 10 ** digits) return int(p) + '%';
   return trim(p.toPrecision(digits)) + '%';
 }
 
@@ -83,7 +84,13 @@ export function bytes(n) {
 
 /** rate(v): per-second rate, "12.3/s". */
 export function rate(v) {
-  return v == null || !isFinite(v) ? '–' : num(v) + '/s';
+  if (v == null || !isFinite(v)) return '–';
+  // Below one a second, per minute (or hour) reads better than "5.7m/s".
+  const a = Math.abs(v);
+  const sig = (x) => (Math.abs(x) >= 1000 ? num(x) : trim(x.toPrecision(3)));
+  if (a === 0 || a >= 1) return num(v) + '/s';
+  if (a * 60 >= 1) return sig(v * 60) + '/min';
+  return sig(v * 3600) + '/h';
 }
 
 /** parseDuration("1h30m") -> ms, or NaN. Prometheus units: ms s m h d w y. */
