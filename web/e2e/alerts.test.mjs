@@ -12,7 +12,7 @@ const api = async (base, path, init) => {
 export default [
   {
     name: 'firing alerts by severity and one-click acknowledge',
-    async run({page, base, expect}) {
+    async run({page, base, expect, shot}) {
       await page.goto(base + '/alerts');
       await page.waitForSelector('.al-row.al-alert');
       const text = await page.textContent('.al-list');
@@ -26,6 +26,8 @@ export default [
       const groups = await api(base, '/api/v1/alerts/groups');
       const g = groups.find((x) => x.labels.alertname === 'CheckoutHighLatency');
       expect(g && g.acknowledged, `acknowledged in /api/v1/alerts/groups: ${JSON.stringify(groups)}`);
+      await page.setViewportSize({width: 390, height: 800});
+      await shot('narrow');
     },
   },
   {

@@ -62,6 +62,9 @@ export default [
       await page.fill('.tr-filter', '');
       await page.click('.wf-row >> nth=0 >> .wf-toggle');
       await expect.poll(async () => (await rowsShown(page)) === 1, 'collapsed root leaves one row');
+      await page.click('.wf-row >> nth=0 >> .wf-toggle');
+      await page.setViewportSize({width: 390, height: 800});
+      await shot('narrow');
     },
   },
   {
@@ -135,6 +138,70 @@ export default [
       const names = await page.$$eval('.sg-node title', (t) => t.map((x) => x.textContent));
       for (const s of seed.services) expect(names.includes(s), `node ${s} in ${names.join(', ')}`);
       expect((await page.$$('.sg-edge')).length >= 2, 'edges drawn');
+    },
+  },
+  {
+    name: 'trace, SLO and alert logic (in the page)',
+    async run({page, base, expect}) {
+      await page.goto(base + '/traces');
+      await page.waitForSelector('.tr-page');
+      const r = await page.evaluate(async () => {
+        const cp = await import('/lib/trace-critical.js');
+        const m = await import('/lib/trace-model.js');
+        const slo = await import('/lib/slo-math.js');
+        const al = await import('/lib/alert-model.js');
+        const out = {};
+        // root 0..100; A 10..40 and B 30..90 overlap; C 40..60 under B: A is off the path.
+        const c = cp.criticalPath(Float64Array.from([0, 10, 30, 40]), Float64Array.from([100, 40, 90, 60]), Int32Array.from([-1, 0, 0, 2]), 0);
+        out.onPath = [...c.onPath].join('');
+        out.segs = [...c.segments].join(',');
+        // A child overhanging its parent is clipped to it.
+        const k = cp.criticalPath(Float64Array.from([0, 50]), Float64Array.from([100, 150]), Int32Array.from([-1, 0]), 0);
+        out.clip = [...k.segments].join(',');
+        const tr = {traceID: 't', processes: {p: {serviceName: 'api', tags: [{key: 'host', value: 'h1'}]}}, spans: [
+          {spanID: 'a', operationName: 'GET /', references: [], startTime: 0, duration: 100, tags: [], processID: 'p'},
+          {spanID: 'b', operationName: 'db', references: [{refType: 'CHILD_OF', spanID: 'a'}], startTime: 10, duration: 50, tags: [{key: 'error', value: true}], processID: 'p'},
+          {spanID: 'c', operationName: 'cache', references: [{refType: 'CHILD_OF', spanID: 'b'}], startTime: 20, duration: 5, tags: [{key: 'k', value: 'v'}], processID: 'p'},
+          {spanID: 'd', operationName: 'late', references: [{refType: 'CHILD_OF', spanID: 'zz'}], startTime: 30, duration: 5, tags: [], processID: 'p'},
+        ]};
+        const model = m.fromJaeger(tr);
+        out.roots = model.roots.length;
+        out.orphans = model.orphans;
+        const rows = (f, hide) => { const x = m.matchAll(model, m.parseFilter(f)); return m.visibleRows(model, new Set(), x.match, hide).rows.map((i) => model.spans[i].id).join(''); };
+        out.hideCache = rows('cache', true);
+        out.hideKV = rows('k=v', true);
+        out.hideDur = rows('duration>40us', true);
+        out.hideErr = rows('error', true);
+        out.hideNeg = rows('name!=cache service=api', true);
+        out.highlight = rows('cache', false);
+        out.collapsed = m.visibleRows(model, new Set([0])).rows.length;
+        out.badDur = m.parseFilter('>fast').error;
+        out.exhaust = slo.humanSeconds(slo.exhaustion(0.5, 2, 30 * 86400));
+        out.win = [slo.windowSeconds('1h30m'), slo.windowSeconds('calendar week'), String(slo.windowSeconds('bogus'))].join(',');
+        out.sorted = slo.sortByBudget([{name: 'a', budget_remaining: null}, {name: 'b', budget_remaining: 0.5}, {name: 'c', budget_remaining: -1}]).map((x) => x.name).join('');
+        const ms = al.parseMatchers('{service=~"check.*", env!="dev"}');
+        out.match = [al.matches({service: 'checkout', env: 'prod'}, ms), al.matches({service: 'checkout', env: 'dev'}, ms), al.matches({service: 'xcheckout'}, ms)].join(',');
+        try { al.parseMatchers('nonsense'); out.badMatcher = 'accepted'; } catch (e) { out.badMatcher = e.message; }
+        return out;
+      });
+      expect.eq(r.onPath, '1011', 'critical path skips the overlapped child');
+      expect.eq(r.segs, '0,90,100,0,0,30,2,60,90,2,30,40,3,40,60', 'critical path segments');
+      expect.eq(r.clip, '0,0,50,1,50,100', 'overhanging child clipped');
+      expect.eq(r.roots, 2, 'an orphan is a root');
+      expect.eq(r.orphans, 1, 'orphan counted');
+      expect.eq(r.hideCache, 'abc', 'hide keeps the match and its ancestors');
+      expect.eq(r.hideKV, 'abc', 'attribute filter');
+      expect.eq(r.hideDur, 'ab', 'duration filter');
+      expect.eq(r.hideErr, 'ab', 'error filter');
+      expect.eq(r.hideNeg, 'abd', 'negated filter');
+      expect.eq(r.highlight, 'abcd', 'highlight keeps every span');
+      expect.eq(r.collapsed, 2, 'collapsed root hides its subtree');
+      expect(r.badDur && r.badDur.includes('not a duration'), `bad duration explained: ${r.badDur}`);
+      expect.eq(r.exhaust, '7d 12h', 'half the budget at 2x of 30d lasts 7.5 days');
+      expect.eq(r.win, '5400,604800,NaN', 'window lengths');
+      expect.eq(r.sorted, 'cba', 'least budget first, no data last');
+      expect.eq(r.match, 'true,false,false', 'matchers anchored and negated');
+      expect(r.badMatcher.includes('not a matcher'), `bad matcher explained: ${r.badMatcher}`);
     },
   },
 ];

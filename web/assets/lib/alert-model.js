@@ -138,11 +138,14 @@ export function buildRows(groups, pending, { filter = [], collapsed = new Set() 
   return { rows, firing, pending: pend };
 }
 
-// alertState is what a row shows for an Alertmanager alert: firing, silenced, inhibited or
-// unprocessed.
+// alertState is what a row shows for an Alertmanager alert: firing, silenced, inhibited,
+// muted (its route is outside its active time intervals, e.g. business-hours paging) or
+// unprocessed; why is the tooltip.
 export function alertState(a) {
   const st = a.status || {};
-  if (st.silencedBy && st.silencedBy.length) return 'silenced';
-  if (st.inhibitedBy && st.inhibitedBy.length) return 'inhibited';
-  return st.state === 'active' ? 'firing' : (st.state || 'firing');
+  if (st.silencedBy && st.silencedBy.length) return { state: 'silenced', why: `silenced by ${st.silencedBy.join(', ')}` };
+  if (st.inhibitedBy && st.inhibitedBy.length) return { state: 'inhibited', why: `inhibited by ${st.inhibitedBy.join(', ')}` };
+  if (st.mutedBy && st.mutedBy.length) return { state: 'muted', why: `notifications muted now by time interval ${st.mutedBy.join(', ')}; it still fires` };
+  if (st.state === 'unprocessed') return { state: 'unprocessed', why: 'not yet through inhibition and silences' };
+  return { state: 'firing', why: '' };
 }

@@ -40,6 +40,7 @@ export async function mount(el, ctx) {
 
   filterIn.addEventListener('change', () => ctx.setParams({ filter: filterIn.value.trim() }));
   filterIn.addEventListener('keydown', e => { if (e.key === 'Enter') ctx.setParams({ filter: filterIn.value.trim() }); });
+  el.addEventListener('vigil:run', () => ctx.setParams({ filter: filterIn.value.trim() }));
   mutedBox.addEventListener('change', () => ctx.setParams({ muted: mutedBox.checked ? '1' : null }, { replace: true }));
   pendingBox.addEventListener('change', () => ctx.setParams({ pending: pendingBox.checked ? null : '0' }, { replace: true }));
 
@@ -56,7 +57,7 @@ export async function mount(el, ctx) {
           h('button', { class: 'al-fold', type: 'button', 'aria-expanded': String(!r.collapsed), title: r.collapsed ? 'show the alerts' : 'hide the alerts', onclick: () => fold(r.key) }, r.collapsed ? '▸' : '▾'),
           h('span', { class: 'al-glabels mono' }, Object.keys(g.labels).length ? `{${formatMatchers(matchersFromLabels(g.labels))}}` : '(one group for everything)'),
           h('span', { class: 'vg-badge' }, `${int(r.group.alerts.length)} alert${r.group.alerts.length === 1 ? '' : 's'}`),
-          h('span', { class: 'vg-muted vg-small' }, `→ ${g.receiver?.name || ''}`),
+          h('span', { class: 'vg-muted vg-small al-recv' }, `→ ${g.receiver?.name || ''}`),
           h('span', { class: 'vg-spacer' }),
           ack ? h('span', { class: 'vg-badge ok', title: ctx.fmtTime(Date.parse(ack.at)) }, `acknowledged${ack.by ? ` by ${ack.by}` : ''} ${ctx.fmtTime(Date.parse(ack.at), { date: false })}`)
             : g.vigilID ? h('button', { class: 'vg-btn al-ack', type: 'button', title: 'acknowledge: stops escalation of this group', onclick: e => ack1(e.currentTarget, g) }, 'Acknowledge') : null,
@@ -64,14 +65,14 @@ export async function mount(el, ctx) {
       }
       case 'alert': {
         const a = r.alert;
-        const st = alertState(a);
+        const { state: st, why } = alertState(a);
         const extra = Object.entries(a.labels).filter(([k]) => k !== 'alertname' && !(k in r.group.labels));
         return h('div', { class: `al-row al-alert st-${st}` },
-          h('span', { class: `vg-badge ${st === 'firing' ? 'err' : ''}` }, st),
+          h('span', { class: `vg-badge ${st === 'firing' || st === 'muted' ? 'err' : ''}`, title: why || null }, st),
           h('strong', { class: 'al-name' }, a.labels.alertname || ''),
           h('span', { class: 'al-labels mono vg-small' }, extra.map(([k, v]) => `${k}=${v}`).join(' ')),
           h('span', { class: 'al-summary' }, a.annotations?.summary || a.annotations?.description || ''),
-          h('span', { class: 'vg-muted vg-small nowrap' }, `since ${ctx.fmtTime(Date.parse(a.startsAt))}`),
+          h('span', { class: 'vg-muted vg-small nowrap al-since' }, `since ${ctx.fmtTime(Date.parse(a.startsAt))}`),
           h('button', { class: 'vg-btn', type: 'button', onclick: () => silence(matchersFromLabels(a.labels), a.labels.alertname) }, 'Silence'));
       }
       case 'pgroup':
@@ -87,7 +88,7 @@ export async function mount(el, ctx) {
           h('strong', { class: 'al-name' }, a.labels.alertname || ''),
           h('span', { class: 'al-labels mono vg-small' }, Object.entries(a.labels).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}=${v}`).join(' ')),
           h('span', { class: 'al-summary' }, a.annotations?.summary || ''),
-          h('span', { class: 'vg-muted vg-small nowrap' }, a.activeAt ? `active since ${ctx.fmtTime(Date.parse(a.activeAt))}` : ''),
+          h('span', { class: 'vg-muted vg-small nowrap al-since' }, a.activeAt ? `active since ${ctx.fmtTime(Date.parse(a.activeAt))}` : ''),
           h('button', { class: 'vg-btn', type: 'button', onclick: () => silence(matchersFromLabels(a.labels), a.labels.alertname) }, 'Silence'));
       }
     }
@@ -116,6 +117,7 @@ export async function mount(el, ctx) {
         a.fingerprint ? [h('dt', null, 'Fingerprint'), h('dd', { class: 'mono' }, a.fingerprint)] : null,
         a.status?.silencedBy?.length ? [h('dt', null, 'Silenced by'), h('dd', { class: 'mono' }, a.status.silencedBy.join(', '))] : null,
         a.status?.inhibitedBy?.length ? [h('dt', null, 'Inhibited by'), h('dd', { class: 'mono' }, a.status.inhibitedBy.join(', '))] : null,
+        a.status?.mutedBy?.length ? [h('dt', null, 'Muted by'), h('dd', null, `time interval ${a.status.mutedBy.join(', ')} (no notifications now; it still fires)`)] : null,
         a.receivers?.length ? [h('dt', null, 'Receivers'), h('dd', null, a.receivers.map(x => x.name).join(', '))] : null),
       a.generatorURL ? h('p', null, h('a', { href: a.generatorURL }, 'Source (generator URL)')) : null);
   }
