@@ -81,12 +81,13 @@ class Shell {
   }
 
   async start() {
-    try {
-      const m = await api('/pages/index.json');
-      m.pages.forEach((p) => this.built.add(p));
-    } catch (err) {
-      console.error('Vigil: cannot list the page modules:', err);
-    }
+    const [manifest, who] = await Promise.all([
+      api('/pages/index.json').catch((err) => console.error('Vigil: cannot list the page modules:', err)),
+      // Who is logged in, when access control is on (a 401 has already sent us to /login).
+      api('/api/v1/whoami').catch(() => null),
+    ]);
+    if (manifest) manifest.pages.forEach((p) => this.built.add(p));
+    this.who = who;
     this.buildHeader();
     this.initTheme();
     addEventListener('popstate', () => this.route());
@@ -394,7 +395,12 @@ class Shell {
     h('option', {value: 'system'}, 'System theme'), h('option', {value: 'light'}, 'Light'), h('option', {value: 'dark'}, 'Dark'));
     const help = h('button', {class: 'vg-btn vg-icon', type: 'button', title: 'Keyboard shortcuts (?)', 'aria-label': 'Keyboard shortcuts', onclick: () => this.showShortcuts()}, '?');
     this.rangeWrap = h('div', {class: 'vg-range'}, back, this.rangeBtn, fwd, zoom);
-    controls.replaceChildren(this.rangeWrap, h('div', {class: 'vg-range'}, this.refreshSelect, refreshBtn), this.tzBtn, this.themeSelect, help);
+    const user = this.who && this.who.authEnabled && this.who.name
+      ? h('form', {method: 'post', action: '/logout', class: 'vg-row vg-user'},
+        h('span', {class: 'vg-small vg-muted', title: `signed in via ${this.who.via || 'session'}; scopes: ${(this.who.scopes || []).join(', ')}`}, this.who.name),
+        this.who.via === 'session' ? h('button', {type: 'submit', class: 'vg-btn'}, 'Log out') : null)
+      : null;
+    controls.replaceChildren(...[this.rangeWrap, h('div', {class: 'vg-range'}, this.refreshSelect, refreshBtn), this.tzBtn, this.themeSelect, help, user].filter(Boolean));
     this.scheduleRefresh();
   }
 

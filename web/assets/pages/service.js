@@ -40,7 +40,7 @@ export async function mount(el, ctx) {
       h('div', {class: 'vg-card'}, h('h3', null, 'Requests per second'), charts.rate),
       h('div', {class: 'vg-card'}, h('h3', null, 'Error ratio'), charts.errors),
       h('div', {class: 'vg-card'}, h('h3', null, 'Latency (p50, p95, p99)'), charts.latency)),
-    h('div', {class: 'vg-grid', style: {marginTop: '12px'}},
+    h('div', {class: 'vg-grid two', style: {marginTop: '12px'}},
       h('div', {class: 'vg-card'}, h('h3', null, 'Top operations'), opsNotice, ops),
       h('div', {class: 'vg-card'}, h('h3', null, 'Slowest traces'), slowNotice, slow)),
     h('div', {class: 'vg-card', style: {marginTop: '12px'}},
@@ -185,7 +185,7 @@ export async function mount(el, ctx) {
         h('tbody', null, top.map((t) => h('tr', null,
           h('td', {style: {whiteSpace: 'nowrap'}}, h('a', {href: `/traces/${encodeURIComponent(t.id)}`}, t.root || t.id.slice(0, 16)),
             t.errors ? h('span', {class: 'vg-badge err', style: {marginLeft: '6px'}}, `${t.errors} error${t.errors > 1 ? 's' : ''}`) : null),
-          h('td', {class: 'vg-small', style: {whiteSpace: 'nowrap'}}, ctx.fmtTime(t.start)),
+          h('td', {class: 'vg-small', style: {whiteSpace: 'nowrap'}}, ctx.fmtTime(t.start, {date: end - start > 20 * 3600e3})),
           h('td', {class: 'num'}, dur(t.dur)), h('td', {class: 'num'}, int(t.spans)))))));
     } catch (err) {
       if (err.name !== 'AbortError') slow.replaceChildren(h('div', {class: 'vg-error'}, 'Traces: ' + err.message));
