@@ -44,7 +44,9 @@ export async function fetchJaeger(id, { signal, maxSpans = 10000 } = {}) {
       }
     }
     parts.push(dec.decode());
+    const t = performance.now();
     const ans = JSON.parse(parts.join(''));
+    performance.measure('vigil.trace.parse', { start: t, end: performance.now() });
     const tr = ans.data && ans.data[0];
     if (!tr) throw new ApiError(404, jaegerMessage(JSON.stringify(ans), resp));
     return { trace: tr, warnings: (ans.errors || []).map(e => e.msg) };

@@ -40,6 +40,7 @@ export async function mount(el, ctx) {
 
   filterIn.addEventListener('change', () => ctx.setParams({ filter: filterIn.value.trim() }));
   filterIn.addEventListener('keydown', e => { if (e.key === 'Enter') ctx.setParams({ filter: filterIn.value.trim() }); });
+  ctx.shortcut('/', 'Focus the alert filter', () => filterIn.focus());
   el.addEventListener('vigil:run', () => ctx.setParams({ filter: filterIn.value.trim() }));
   mutedBox.addEventListener('change', () => ctx.setParams({ muted: mutedBox.checked ? '1' : null }, { replace: true }));
   pendingBox.addEventListener('change', () => ctx.setParams({ pending: pendingBox.checked ? null : '0' }, { replace: true }));

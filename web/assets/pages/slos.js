@@ -16,6 +16,7 @@ export async function mount(el, ctx) {
   let data = null;
   let ctl = null;
 
+  ctx.shortcut('/', 'Focus the SLO filter', () => filter.focus());
   filter.value = ctx.params.get('q') || '';
   filter.addEventListener('input', () => ctx.setParams({ q: filter.value }, { replace: true }));
 

@@ -51,7 +51,9 @@ export async function mount(el, ctx) {
   filterIn.addEventListener('input', () => ctx.setParams({ filter: filterIn.value }, { replace: true }));
   hideBox.addEventListener('change', () => ctx.setParams({ hide: hideBox.checked ? '1' : null }, { replace: true }));
   critBox.addEventListener('change', () => ctx.setParams({ crit: critBox.checked ? null : '0' }, { replace: true }));
-  ctx.shortcut?.('/', 'focus the span filter (trace view)', () => filterIn.focus());
+  ctx.shortcut('/', 'Focus the span filter', () => filterIn.focus());
+  ctx.shortcut('e', 'Expand every span', () => expandAll());
+  ctx.shortcut('c', 'Collapse to the root spans', () => collapseTo(1));
 
   async function load(c) {
     ctl?.abort();
@@ -60,11 +62,16 @@ export async function mount(el, ctx) {
     const my = ++seq;
     ctx.busy(el, true);
     try {
+      // Timings of each step, for the browser suite's figures (performance.getEntriesByType('measure')).
+      const t0 = performance.now();
       const got = await fetchJaeger(id, { signal, maxSpans: MAX_FULL_SPANS });
+      performance.measure('vigil.trace.download', { start: t0, end: performance.now() });
       if (my !== seq) return;
       if (got.trace) {
         tree = null;
+        const t1 = performance.now();
         model = fromJaeger(got.trace);
+        performance.measure('vigil.trace.model', { start: t1, end: performance.now() });
         c.error(errBox, null);
         capBox.replaceChildren();
         if (got.warnings.length) capBox.append(h('div', { class: 'vg-notice' }, got.warnings.join('; ')));
@@ -73,8 +80,13 @@ export async function mount(el, ctx) {
         if (my !== seq) return;
       }
       collapsed = new Set();
+      const t2 = performance.now();
       renderHead(c);
       apply(c, true);
+      performance.measure('vigil.trace.render', { start: t2, end: performance.now() });
+      // A link to one span (?span=) scrolls to it.
+      const sel = c.params.get('span');
+      if (sel && model.byId.has(sel)) requestAnimationFrame(() => wf.scrollToSpan(model.byId.get(sel)));
       startCritical();
     } catch (err) {
       if (err.name === 'AbortError') return;
@@ -212,8 +224,9 @@ export async function mount(el, ctx) {
     requestAnimationFrame(() => wf.scrollToSpan(i));
   }
 
-  function expandAll() { collapsed = new Set(); apply(ctx); }
+  function expandAll() { if (!model) return; collapsed = new Set(); apply(ctx); }
   function collapseTo(depth) {
+    if (!model) return;
     collapsed = new Set();
     for (const s of model.spans) if (s.depth === depth - 1 && s.children.length) collapsed.add(s.index);
     apply(ctx);

@@ -44,6 +44,7 @@ export async function mount(el, ctx) {
     return h('label', { class: `tr-field ${cls || ''}` }, h('span', null, label), input);
   }
 
+  ctx.shortcut('/', 'Focus the tags box of the trace search', () => tagsIn.focus());
   form.addEventListener('submit', e => { e.preventDefault(); submit(); });
   el.addEventListener('vigil:run', () => submit());
   svcSel.addEventListener('change', () => { loadOps(svcSel.value); });
