@@ -17,12 +17,17 @@ import (
 // APIHandler returns the log query API, serving full paths so it can be mounted with chi's
 // r.Mount("/", h) or next to other routes with r.Handle("/api/v1/logs/*", h):
 //
-//	GET /api/v1/logs/query?q=&start=&end=&limit=&direction=backward|forward
+//	GET /api/v1/logs/query?q=&start=&end=&limit=&direction=backward|forward&total_limit=
 //	GET /api/v1/logs/volume?q=&start=&end=&step=&by=level
 //	GET /api/v1/logs/fields?start=&end=
 //	GET /api/v1/logs/field/{name}/values?q=&start=&end=&limit=
 //	GET /api/v1/logs/tail?q=              (Server-Sent Events, one "data:" line per log line)
 //	GET /api/v1/logs/context?id=&before=&after=
+//
+// A query answers {"lines":[...],"total":N,"total_relation":"eq"|"gte"}: total is exact
+// ("eq") unless counting it would mean verifying more than total_limit lines one by one
+// (phrases, wildcards, ranges; default Options.QueryTotalLimit, 0 for always exact), in which
+// case it is a lower bound ("gte", as Elasticsearch's hits.total.relation).
 //
 // Answers use the Prometheus/Loki envelope: {"status":"success","data":...} or
 // {"status":"error","errorType":"bad_data","error":"..."} (400 for a bad query or parameter,
@@ -118,12 +123,24 @@ func (s *Store) apiQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid direction %q: want backward or forward", v.Get("direction")))
 		return
 	}
-	res, err := s.Query(r.Context(), Query{Q: v.Get("q"), Start: start, End: end, Limit: limit, Direction: dir})
+	totalLimit := s.opts.QueryTotalLimit
+	if tl := v.Get("total_limit"); tl != "" {
+		if totalLimit, err = strconv.Atoi(tl); err != nil || totalLimit < 0 {
+			writeError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid total_limit %q: want a count, 0 for an exact total", tl))
+			return
+		}
+	}
+	res, err := s.Query(r.Context(), Query{Q: v.Get("q"), Start: start, End: end, Limit: limit, Direction: dir, TotalLimit: totalLimit})
 	if err != nil {
 		writeStoreError(w, err)
 		return
 	}
-	writeData(w, map[string]any{"lines": toAPILines(res.Lines), "total": res.Total})
+	// As Elasticsearch's hits.total.relation: "gte" when total is a lower bound.
+	relation := "eq"
+	if res.TotalLowerBound {
+		relation = "gte"
+	}
+	writeData(w, map[string]any{"lines": toAPILines(res.Lines), "total": res.Total, "total_relation": relation})
 }
 
 func (s *Store) apiVolume(w http.ResponseWriter, r *http.Request) {

@@ -43,46 +43,56 @@ func (b *memBlock) add(r Record) uint32 {
 	return uint32(len(b.lines) - 1)
 }
 
-// blockEntry locates a flushed block. Its encoding in blocks.idx is 48 bytes, little
-// endian: seq, offset (8 each), size, lines (4 each), first and last line time in Unix ns
-// (8 each), CRC-32C of the block's bytes, CRC-32C of the 44 bytes before it.
+// blockEntry locates a flushed block (see block_format.go for its sections). Its encoding in
+// blocks.idx is 64 bytes, little endian: seq, offset (8 each), size, bloom size, dictionary
+// size, messages size, lines, CRC-32C of bloom and dictionary (4 each), first and last line
+// time in Unix ns (8 each), CRC-32C of messages and records, CRC-32C of the 60 bytes before it.
 type blockEntry struct {
-	seq   uint64
-	off   uint64
-	size  uint32
-	lines uint32
-	minT  int64
-	maxT  int64
-	crc   uint32
+	seq       uint64
+	off       uint64
+	size      uint32
+	bloomSize uint32
+	dictSize  uint32
+	msgSize   uint32
+	lines     uint32
+	headCRC   uint32
+	minT      int64
+	maxT      int64
+	dataCRC   uint32
 }
 
-const blockEntrySize = 48
+const blockEntrySize = 64
 
 func (e *blockEntry) appendTo(b []byte) []byte {
 	start := len(b)
 	b = binary.LittleEndian.AppendUint64(b, e.seq)
 	b = binary.LittleEndian.AppendUint64(b, e.off)
-	b = binary.LittleEndian.AppendUint32(b, e.size)
-	b = binary.LittleEndian.AppendUint32(b, e.lines)
+	for _, v := range [...]uint32{e.size, e.bloomSize, e.dictSize, e.msgSize, e.lines, e.headCRC} {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.minT))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.maxT))
-	b = binary.LittleEndian.AppendUint32(b, e.crc)
+	b = binary.LittleEndian.AppendUint32(b, e.dataCRC)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
 }
 
 func parseBlockEntry(b []byte) (blockEntry, bool) {
-	if len(b) < blockEntrySize || crc32.Checksum(b[:44], castagnoli) != binary.LittleEndian.Uint32(b[44:]) {
+	if len(b) < blockEntrySize || crc32.Checksum(b[:60], castagnoli) != binary.LittleEndian.Uint32(b[60:]) {
 		return blockEntry{}, false
 	}
-	return blockEntry{
-		seq:   binary.LittleEndian.Uint64(b),
-		off:   binary.LittleEndian.Uint64(b[8:]),
-		size:  binary.LittleEndian.Uint32(b[16:]),
-		lines: binary.LittleEndian.Uint32(b[20:]),
-		minT:  int64(binary.LittleEndian.Uint64(b[24:])),
-		maxT:  int64(binary.LittleEndian.Uint64(b[32:])),
-		crc:   binary.LittleEndian.Uint32(b[40:]),
-	}, true
+	u32 := func(off int) uint32 { return binary.LittleEndian.Uint32(b[off:]) }
+	e := blockEntry{
+		seq:  binary.LittleEndian.Uint64(b),
+		off:  binary.LittleEndian.Uint64(b[8:]),
+		size: u32(16), bloomSize: u32(20), dictSize: u32(24), msgSize: u32(28), lines: u32(32), headCRC: u32(36),
+		minT:    int64(binary.LittleEndian.Uint64(b[40:])),
+		maxT:    int64(binary.LittleEndian.Uint64(b[48:])),
+		dataCRC: u32(56),
+	}
+	if uint64(e.bloomSize)+uint64(e.dictSize)+uint64(e.msgSize) > uint64(e.size) {
+		return blockEntry{}, false
+	}
+	return e, true
 }
 
 // docID is a block's bleve document id: its seq in fixed-width hex, so ids sort by seq.
@@ -107,72 +117,35 @@ func numMaxField(f string) string { return numRangePrefix + "max." + f }
 
 const numRangePrefix = "_vigil_range."
 
-func blockDocument(seq uint64, lines []Record) *document.Document {
+// fieldsField is the block-document field listing the names of the fields present in the
+// block: a field whose values are all in the bloom filter (trace_id) has no other term.
+const fieldsField = "_vigil_fields"
+
+// blockDocument builds the bleve document describing a block: the terms found in two or
+// more of its lines, the names of its fields, each numeric field's range and the block's
+// first and last line time. Terms found in one line only are in the block's bloom filter.
+func blockDocument(seq uint64, t *blockTerms, minT, maxT int64) *document.Document {
 	doc := document.NewDocument(docID(seq))
-	msg := make(map[string]struct{})
-	kw := make(map[string]map[string]struct{})
-	num := make(map[string]numRange)
-	addKW := func(f, v string) {
-		if v == "" {
-			return
-		}
-		m := kw[f]
-		if m == nil {
-			m = make(map[string]struct{})
-			kw[f] = m
-		}
-		m[v] = struct{}{}
-	}
-	var minT, maxT int64
-	for i := range lines {
-		r := &lines[i]
-		t := r.Time.UnixNano()
-		if i == 0 || t < minT {
-			minT = t
-		}
-		if i == 0 || t > maxT {
-			maxT = t
-		}
-		tokenize(r.Message, func(tok string) { msg[tok] = struct{}{} })
-		addKW(fieldLevel, r.Level)
-		addKW(fieldService, r.Service)
-		addKW(fieldTraceID, r.TraceID)
-		addKW(fieldSpanID, r.SpanID)
-		for _, f := range r.Fields {
-			if reservedField(f.Key) {
-				continue
-			}
-			addKW(f.Key, f.Value)
-			if f.Kind == KindNumber {
-				if x, err := strconv.ParseFloat(f.Value, 64); err == nil {
-					r, ok := num[f.Key]
-					if !ok {
-						r = numRange{x, x}
-					}
-					num[f.Key] = numRange{min(r.lo, x), max(r.hi, x)}
-				}
-			}
-		}
-	}
-	if len(msg) > 0 {
-		var sb strings.Builder
-		for tok := range msg {
-			sb.WriteString(tok)
+	var sb strings.Builder
+	for _, k := range t.shared {
+		if k.field == fieldMessage {
+			sb.WriteString(k.term)
 			sb.WriteByte('\n')
+			continue
 		}
+		doc.AddField(document.NewTextFieldCustom(k.field, nil, []byte(k.term), textIndexing, nil))
+	}
+	if sb.Len() > 0 {
 		doc.AddField(document.NewTextFieldCustom(fieldMessage, nil, []byte(sb.String()), textIndexing, newlineAnalyzer{}))
 	}
-	for f, vals := range kw {
-		for v := range vals {
-			doc.AddField(document.NewTextFieldCustom(f, nil, []byte(v), textIndexing, nil))
-		}
+	for _, f := range t.fields {
+		doc.AddField(document.NewTextFieldCustom(fieldsField, nil, []byte(f), textIndexing, nil))
 	}
 	// A numeric field is indexed by its range in the block, not by every value: a block of
 	// 1,000 lines can hold 1,000 distinct latencies, and bleve indexes each number as 16
-	// prefix terms, which made indexing the memory hog of ingest (about 12x the raw bytes in
-	// flight). A range query keeps the blocks whose [min, max] meets it; the per-line check
-	// then decides exactly.
-	for f, r := range num {
+	// prefix terms. A range query keeps the blocks whose [min, max] meets it; the per-line
+	// check then decides exactly.
+	for f, r := range t.num {
 		doc.AddField(document.NewNumericFieldWithIndexingOptions(numMinField(f), nil, r.lo, numericIndexing))
 		doc.AddField(document.NewNumericFieldWithIndexingOptions(numMaxField(f), nil, r.hi, numericIndexing))
 	}

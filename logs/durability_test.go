@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -116,4 +117,31 @@ func crashWrite(dir string) error {
 		}
 	}
 	return nil
+}
+
+// TestOldFormatRefused: a directory from the previous on-disk format (no FORMAT file,
+// 48-byte block entries) is refused with ErrUnsupportedFormat and left untouched.
+func TestOldFormatRefused(t *testing.T) {
+	dir := t.TempDir()
+	part := filepath.Join(dir, "20260101T100000Z-3600s")
+	if err := os.MkdirAll(part, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := make([]byte, 48)
+	if err := os.WriteFile(filepath.Join(part, "blocks.idx"), old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(dir, testOptions(), nil, nil)
+	if !errors.Is(err, ErrUnsupportedFormat) {
+		t.Fatalf("Open = %v, want ErrUnsupportedFormat", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(part, "blocks.idx")); err != nil || len(b) != 48 {
+		t.Fatalf("blocks.idx changed: %d bytes, %v", len(b), err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "FORMAT"), []byte("vigil-logs-9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, testOptions(), nil, nil); !errors.Is(err, ErrUnsupportedFormat) {
+		t.Fatalf("Open with another FORMAT = %v, want ErrUnsupportedFormat", err)
+	}
 }

@@ -37,6 +37,10 @@ type Options struct {
 	// DefaultLimit is Query's limit when Query.Limit is 0; MaxLimit caps it.
 	DefaultLimit int
 	MaxLimit     int
+	// QueryTotalLimit is the API's default total_limit: past this many matches, a query's
+	// total stops being exact where counting would verify lines one by one (Query.TotalLimit).
+	// 0 keeps totals exact.
+	QueryTotalLimit int
 	// MaxVolumeBuckets caps the number of time buckets one Volume call may return.
 	MaxVolumeBuckets int
 	// TailBuffer is the number of lines a slow Tail subscriber may fall behind before
@@ -63,6 +67,7 @@ func DefaultOptions() Options {
 		MaxLineBytes:           256 << 10,
 		DefaultLimit:           100,
 		MaxLimit:               5000,
+		QueryTotalLimit:        10000,
 		MaxVolumeBuckets:       11000,
 		TailBuffer:             1024,
 	}
@@ -88,6 +93,7 @@ func (o Options) Validate() error {
 	check(o.MaxLineBytes > 0, "max line bytes %d must be positive", o.MaxLineBytes)
 	check(o.DefaultLimit > 0, "default limit %d must be positive", o.DefaultLimit)
 	check(o.MaxLimit >= o.DefaultLimit, "max limit %d is below the default limit %d", o.MaxLimit, o.DefaultLimit)
+	check(o.QueryTotalLimit >= 0, "query total limit %d is negative", o.QueryTotalLimit)
 	check(o.MaxVolumeBuckets > 0, "max volume buckets %d must be positive", o.MaxVolumeBuckets)
 	check(o.TailBuffer > 0, "tail buffer %d must be positive", o.TailBuffer)
 	return errors.Join(errs...)

@@ -107,14 +107,25 @@ func openPartition(dir string, start time.Time, d time.Duration, dec *zstd.Decod
 		return nil, err
 	}
 	ipath := filepath.Join(dir, "index")
+	var index bleve.Index
 	if _, serr := os.Stat(ipath); serr == nil {
-		p.index, err = bleve.OpenUsing(ipath, scorchConfig())
+		index, err = bleve.OpenUsing(ipath, scorchConfig())
+		if err != nil {
+			// The index is derived from blocks.dat and blocks.idx (a crash or a copy of a
+			// live directory can leave scorch's files inconsistent): rebuild it.
+			log.Warn("cannot open bleve index; rebuilding it from the blocks", "index", ipath, "err", err)
+			if rerr := os.RemoveAll(ipath); rerr != nil {
+				return nil, fmt.Errorf("remove broken bleve index %s: %w", ipath, errors.Join(err, rerr))
+			}
+			index, err = bleve.NewUsing(ipath, indexMapping(), scorch.Name, scorch.Name, scorchConfig())
+		}
 	} else {
-		p.index, err = bleve.NewUsing(ipath, indexMapping(), scorch.Name, scorch.Name, scorchConfig())
+		index, err = bleve.NewUsing(ipath, indexMapping(), scorch.Name, scorch.Name, scorchConfig())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open bleve index %s: %w", ipath, err)
 	}
+	p.index = index
 	if err := syncDir(dir); err != nil {
 		return nil, err
 	}
@@ -189,6 +200,7 @@ func (p *partition) reconcile(dec *zstd.Decoder, log *slog.Logger) error {
 	}
 	batch := p.index.NewBatch()
 	missing := 0
+	var db dictBuilder
 	for _, e := range p.entries {
 		if seen[e.seq] {
 			continue
@@ -197,7 +209,8 @@ func (p *partition) reconcile(dec *zstd.Decoder, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		if err := batch.IndexAdvanced(blockDocument(e.seq, lines)); err != nil {
+		terms := db.build(lines)
+		if err := batch.IndexAdvanced(blockDocument(e.seq, &terms, e.minT, e.maxT)); err != nil {
 			return fmt.Errorf("reindex block %d of %s: %w", e.seq, p.dir, err)
 		}
 		missing++
@@ -230,20 +243,27 @@ func (p *partition) search(q query.Query, size int) ([]uint64, error) {
 
 // writeBlocks appends blocks to the partition durably (blocks.dat then blocks.idx, each
 // fsynced) and indexes them; it returns their entries for the caller to publish.
-func (p *partition) writeBlocks(blocks []*memBlock, enc *zstd.Encoder) ([]blockEntry, error) {
+func (p *partition) writeBlocks(blocks []*memBlock, w *blockWriter, enc *zstd.Encoder) ([]blockEntry, error) {
 	entries := make([]blockEntry, 0, len(blocks))
-	var raw []byte
+	batch := p.index.NewBatch()
+	var buf []byte
 	for _, b := range blocks {
-		raw = encodeRecords(raw[:0], b.lines, 0)
-		comp := enc.EncodeAll(raw, nil)
-		if _, err := p.data.WriteAt(comp, p.dataSize); err != nil {
+		sec, terms := w.encode(b.lines, enc)
+		buf = append(append(append(append(buf[:0], sec.bloom...), sec.dict...), sec.msgs...), sec.recs...)
+		if _, err := p.data.WriteAt(buf, p.dataSize); err != nil {
 			return nil, fmt.Errorf("write block %d to %s: %w", b.seq, p.data.Name(), err)
 		}
+		head := len(sec.bloom) + len(sec.dict)
 		entries = append(entries, blockEntry{
-			seq: b.seq, off: uint64(p.dataSize), size: uint32(len(comp)), lines: uint32(len(b.lines)),
-			minT: b.minT, maxT: b.maxT, crc: crc32.Checksum(comp, castagnoli),
+			seq: b.seq, off: uint64(p.dataSize), size: uint32(len(buf)),
+			bloomSize: uint32(len(sec.bloom)), dictSize: uint32(len(sec.dict)), msgSize: uint32(len(sec.msgs)),
+			lines: uint32(len(b.lines)), headCRC: crc32.Checksum(buf[:head], castagnoli),
+			minT: b.minT, maxT: b.maxT, dataCRC: crc32.Checksum(buf[head:], castagnoli),
 		})
-		p.dataSize += int64(len(comp))
+		p.dataSize += int64(len(buf))
+		if err := batch.IndexAdvanced(blockDocument(b.seq, &terms, b.minT, b.maxT)); err != nil {
+			return nil, fmt.Errorf("index block %d of %s: %w", b.seq, p.dir, err)
+		}
 	}
 	if err := p.data.Sync(); err != nil {
 		return nil, fmt.Errorf("fsync blocks %s: %w", p.data.Name(), err)
@@ -259,36 +279,10 @@ func (p *partition) writeBlocks(blocks []*memBlock, enc *zstd.Encoder) ([]blockE
 		return nil, fmt.Errorf("fsync block index %s: %w", p.idx.Name(), err)
 	}
 	p.idxSize += int64(len(idx))
-	batch := p.index.NewBatch()
-	for _, b := range blocks {
-		if err := batch.IndexAdvanced(blockDocument(b.seq, b.lines)); err != nil {
-			return nil, fmt.Errorf("index block %d of %s: %w", b.seq, p.dir, err)
-		}
-	}
 	if err := p.index.Batch(batch); err != nil {
 		return nil, fmt.Errorf("index %d blocks of %s: %w", len(blocks), p.dir, err)
 	}
 	return entries, nil
-}
-
-// readBlock reads, checks and decodes one block.
-func (p *partition) readBlock(e blockEntry, dec *zstd.Decoder) ([]Record, error) {
-	comp := make([]byte, e.size)
-	if _, err := p.data.ReadAt(comp, int64(e.off)); err != nil {
-		return nil, fmt.Errorf("read block %d of %s: %w", e.seq, p.dir, err)
-	}
-	if crc32.Checksum(comp, castagnoli) != e.crc {
-		return nil, fmt.Errorf("read block %d of %s: checksum mismatch", e.seq, p.dir)
-	}
-	raw, err := dec.DecodeAll(comp, nil)
-	if err != nil {
-		return nil, fmt.Errorf("decompress block %d of %s: %w", e.seq, p.dir, err)
-	}
-	recs, err := decodeRecords(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decode block %d of %s: %w", e.seq, p.dir, err)
-	}
-	return recs, nil
 }
 
 // sizeBytes is the partition's size on disk.

@@ -47,7 +47,7 @@ func canonicalField(f string) string {
 // field; such keys are returned with the record but neither indexed nor matched.
 func reservedField(key string) bool {
 	switch key {
-	case fieldMessage, fieldTime, "msg", "_all", "_id", fieldMin, fieldMax:
+	case fieldMessage, fieldTime, "msg", "_all", "_id", fieldMin, fieldMax, fieldsField:
 		return true
 	}
 	return strings.HasPrefix(key, numRangePrefix)

@@ -2,12 +2,10 @@ package logs
 
 import (
 	"cmp"
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -28,6 +26,12 @@ type Query struct {
 	End       time.Time
 	Limit     int
 	Direction Direction
+	// TotalLimit 0 makes Result.Total exact. Above 0, the search stops verifying lines for
+	// the count once TotalLimit matches are counted (as Elasticsearch's track_total_hits):
+	// Total may then be a lower bound, and Result.TotalLowerBound says so. Lines whose
+	// match the block dictionaries decide (terms, field values) are always counted, so
+	// only queries with phrases, wildcards or ranges are affected.
+	TotalLimit int
 }
 
 // Line is a stored line and its id (see Context).
@@ -37,10 +41,12 @@ type Line struct {
 }
 
 // Result is one page of matching lines, in Direction's time order, and the number of lines
-// in the range that match.
+// in the range that match: exactly, or at least Total when TotalLowerBound is set (see
+// Query.TotalLimit).
 type Result struct {
-	Lines []Line
-	Total int
+	Lines           []Line
+	Total           int
+	TotalLowerBound bool
 }
 
 func (s *Store) timeRange(start, end time.Time) (int64, int64) {
@@ -63,8 +69,9 @@ func (s *Store) observe(kind string, t0 time.Time, err *error) {
 }
 
 // Query returns the matching lines of q.Q in the time range. An unparsable query fails with
-// an error wrapping ErrInvalidQuery. Every matching line in the range is verified to compute
-// Total, so the cost grows with the matches, not with Limit.
+// an error wrapping ErrInvalidQuery. Lines are counted from the block dictionaries where they
+// decide the match, and decoded only for the returned page and for the lines a phrase,
+// wildcard or range must verify (all of them when q.TotalLimit is 0).
 func (s *Store) Query(ctx context.Context, q Query) (res Result, err error) {
 	defer s.observe("query", time.Now(), &err)
 	cq, err := compileQuery(q.Q)
@@ -72,7 +79,7 @@ func (s *Store) Query(ctx context.Context, q Query) (res Result, err error) {
 		return Result{}, err
 	}
 	start, end := s.timeRange(q.Start, q.End)
-	return s.query(ctx, cq, start, end, s.limit(q.Limit), q.Direction, nil)
+	return s.query(ctx, cq, start, end, s.limit(q.Limit), q.Direction, nil, max(q.TotalLimit, 0))
 }
 
 func (s *Store) limit(n int) int {
@@ -82,47 +89,10 @@ func (s *Store) limit(n int) int {
 	return min(n, s.opts.MaxLimit)
 }
 
-// query runs cq keeping the first limit lines in dir's order; keep, if set, filters lines
-// by key first.
-func (s *Store) query(ctx context.Context, cq compiledQuery, start, end int64, limit int, dir Direction, keep func(lineKey) bool) (Result, error) {
-	h := &lineHeap{forward: dir == Forward}
-	total := 0
-	order := scanBackward
-	if dir == Forward {
-		order = scanForward
-	}
-	err := s.scan(ctx, cq, start, end, order, func(k lineKey, r *Record) error {
-		if keep != nil && !keep(k) {
-			return nil
-		}
-		total++
-		if h.Len() < limit {
-			heap.Push(h, heapLine{k, r})
-		} else if h.Len() > 0 && h.better(k, h.items[0].k) {
-			h.items[0] = heapLine{k, r}
-			heap.Fix(h, 0)
-		}
-		return nil
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("search logs: %w", err)
-	}
-	slices.SortFunc(h.items, func(a, b heapLine) int {
-		if dir == Forward {
-			return compareKeys(a.k, b.k)
-		}
-		return compareKeys(b.k, a.k)
-	})
-	res := Result{Total: total, Lines: make([]Line, len(h.items))}
-	for i, it := range h.items {
-		res.Lines[i] = Line{ID: it.k.ID(), Record: *it.r}
-	}
-	return res, nil
-}
-
 type heapLine struct {
-	k lineKey
-	r *Record
+	k   lineKey
+	r   *Record       // nil until fetched from src
+	src *pendingBlock // the flushed block holding the line; nil for memory blocks
 }
 
 // lineHeap holds the best lines seen so far with the worst on top.
@@ -356,13 +326,24 @@ func (p *partition) fields() ([]string, error) {
 	if p.dropped {
 		return nil, nil
 	}
-	names, err := p.index.Fields()
+	// Every block document lists its fields' names (fieldsField): a field whose values are
+	// all in bloom filters has no term of its own in bleve.
+	d, err := p.index.FieldDict(fieldsField)
 	if err != nil {
 		return nil, fmt.Errorf("list fields of %s: %w", p.dir, err)
 	}
-	return slices.DeleteFunc(names, func(n string) bool {
-		return n == "_id" || n == fieldMin || n == fieldMax || strings.HasPrefix(n, numRangePrefix)
-	}), nil
+	defer d.Close()
+	var names []string
+	for {
+		e, err := d.Next()
+		if err != nil {
+			return nil, fmt.Errorf("list fields of %s: %w", p.dir, err)
+		}
+		if e == nil {
+			return names, nil
+		}
+		names = append(names, e.Term)
+	}
 }
 
 // ContextResult is a line and its neighbours from the same service, oldest first.
@@ -394,7 +375,8 @@ func (s *Store) Context(ctx context.Context, id string, before, after int) (res 
 	if r.Service == "" {
 		// No service to follow: a clause that matches lines without one.
 		cq.match = func(v *lineView) bool { return v.r.Service == "" }
-		cq.block = nil
+		cq.eval = evalAll{}
+		cq.msgOnly = false
 	}
 	before, after = min(max(before, 0), s.opts.MaxLimit), min(max(after, 0), s.opts.MaxLimit)
 	if res.Before, err = s.contextSide(ctx, cq, k, before, Backward); err != nil {
@@ -430,7 +412,7 @@ func (s *Store) contextSide(ctx context.Context, cq compiledQuery, k lineKey, n 
 				return compareKeys(x, k) > 0
 			}
 			return compareKeys(x, k) < 0
-		})
+		}, 1)
 		if err != nil {
 			return nil, err
 		}

@@ -62,11 +62,14 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
-// compiledQuery is a parsed query: the per-line matcher and the block-level bleve query
-// (nil: every block).
+// compiledQuery is a parsed query: the per-line matcher, the evaluator over blocks and
+// their dictionaries (block_eval.go), and whether verifying a line needs only its time and
+// message (then a block's records are not decoded to verify it).
 type compiledQuery struct {
-	match matcher
-	block query.Query
+	match   matcher
+	eval    evalNode
+	none    bool
+	msgOnly bool
 }
 
 func compileQuery(q string) (compiledQuery, error) {
@@ -82,7 +85,56 @@ func compileParsed(parsed query.Query) (compiledQuery, error) {
 	if err != nil {
 		return compiledQuery{}, fmt.Errorf("%w: %v", ErrInvalidQuery, err)
 	}
-	return compiledQuery{match: m, block: blockQuery(parsed)}, nil
+	_, none := parsed.(*query.MatchNoneQuery)
+	return compiledQuery{match: m, eval: compileEval(parsed), none: none, msgOnly: onlyMessage(parsed)}, nil
+}
+
+// onlyMessage reports whether q looks at no field but the message and the time.
+func onlyMessage(q query.Query) bool {
+	f := ""
+	switch q := q.(type) {
+	case *query.MatchAllQuery, *query.MatchNoneQuery:
+		return true
+	case *query.ConjunctionQuery:
+		return allOnlyMessage(q.Conjuncts)
+	case *query.DisjunctionQuery:
+		return allOnlyMessage(q.Disjuncts)
+	case *query.BooleanQuery:
+		return allOnlyMessage(slices.DeleteFunc([]query.Query{q.Must, q.Should, q.MustNot, q.Filter}, func(q query.Query) bool { return q == nil }))
+	case *query.MatchQuery:
+		f = q.FieldVal
+	case *query.FuzzyQuery:
+		f = q.FieldVal
+	case *query.MatchPhraseQuery:
+		f = q.FieldVal
+	case *query.TermQuery:
+		f = q.FieldVal
+	case *query.PrefixQuery:
+		f = q.FieldVal
+	case *query.WildcardQuery:
+		f = q.FieldVal
+	case *query.RegexpQuery:
+		f = q.FieldVal
+	case *query.NumericRangeQuery:
+		f = q.FieldVal
+	case *query.DateRangeStringQuery:
+		f = q.FieldVal
+	case *query.DateRangeQuery:
+		f = q.FieldVal
+	default:
+		return false
+	}
+	f = canonicalField(f)
+	return f == fieldMessage || f == fieldTime
+}
+
+func allOnlyMessage(qs []query.Query) bool {
+	for _, q := range qs {
+		if !onlyMessage(q) {
+			return false
+		}
+	}
+	return true
 }
 
 type scanOrder uint8
@@ -101,45 +153,13 @@ func (s *Store) scan(ctx context.Context, cq compiledQuery, start, end int64, or
 	if start >= end {
 		return nil
 	}
-	if _, none := cq.block.(*query.MatchNoneQuery); none {
+	if cq.none {
 		return nil
 	}
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	type memSnap struct {
-		b     *memBlock
-		lines []Record
-	}
-	type partSnap struct {
-		p       *partition
-		entries []blockEntry
-	}
-	var mems []memSnap
-	var parts []partSnap
-	overlaps := func(lo, hi int64) bool { return hi >= start && lo < end }
-	s.mu.RLock()
-	addMem := func(b *memBlock) {
-		if len(b.lines) > 0 && overlaps(b.minT, b.maxT) {
-			mems = append(mems, memSnap{b, b.lines[:len(b.lines):len(b.lines)]})
-		}
-	}
-	for _, b := range s.heads {
-		addMem(b)
-	}
-	for _, b := range s.sealed {
-		addMem(b)
-	}
-	for _, b := range s.flushing {
-		addMem(b)
-	}
-	for _, p := range s.parts {
-		if p.end > start && p.start < end {
-			parts = append(parts, partSnap{p, p.entries[:len(p.entries):len(p.entries)]})
-		}
-	}
-	s.mu.RUnlock()
-
+	mems, parts := s.snapshot(start, end, order)
 	var lv lineView
 	visit := func(b *memBlock, part int64, seq uint64, lines []Record) error {
 		for i := range lines {
@@ -165,15 +185,9 @@ func (s *Store) scan(ctx context.Context, cq compiledQuery, start, end int64, or
 			return err
 		}
 	}
-	slices.SortFunc(parts, func(a, b partSnap) int {
-		if order == scanBackward {
-			return cmpInt64(b.p.start, a.p.start)
-		}
-		return cmpInt64(a.p.start, b.p.start)
-	})
 	for _, ps := range parts {
-		if err := s.scanPartition(ctx, ps.p, ps.entries, cq, start, end, order, func(e blockEntry, lines []Record) error {
-			return visit(nil, ps.p.key, e.seq, lines)
+		if err := s.scanPartition(ctx, ps.p, ps.entries, cq, start, end, order, func(e blockEntry, i int, r *Record) error {
+			return fn(lineKey{t: r.Time.UnixNano(), part: ps.p.key, seq: e.seq, idx: uint32(i)}, r)
 		}); err != nil {
 			return err
 		}
@@ -181,59 +195,191 @@ func (s *Store) scan(ctx context.Context, cq compiledQuery, start, end int64, or
 	return nil
 }
 
-// scanPartition finds p's candidate blocks and hands each, decoded, to fn.
-func (s *Store) scanPartition(ctx context.Context, p *partition, entries []blockEntry, cq compiledQuery, start, end int64, order scanOrder, fn func(blockEntry, []Record) error) error {
+type memSnap struct {
+	b     *memBlock
+	lines []Record
+}
+
+type partSnap struct {
+	p       *partition
+	entries []blockEntry
+}
+
+// snapshot returns the memory blocks and the partitions (with their published entries)
+// overlapping [start, end), partitions in order.
+func (s *Store) snapshot(start, end int64, order scanOrder) ([]memSnap, []partSnap) {
+	var mems []memSnap
+	var parts []partSnap
+	s.mu.RLock()
+	addMem := func(b *memBlock) {
+		if len(b.lines) > 0 && b.maxT >= start && b.minT < end {
+			mems = append(mems, memSnap{b, b.lines[:len(b.lines):len(b.lines)]})
+		}
+	}
+	for _, b := range s.heads {
+		addMem(b)
+	}
+	for _, b := range s.sealed {
+		addMem(b)
+	}
+	for _, b := range s.flushing {
+		addMem(b)
+	}
+	for _, p := range s.parts {
+		if p.end > start && p.start < end {
+			parts = append(parts, partSnap{p, p.entries[:len(p.entries):len(p.entries)]})
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(parts, func(a, b partSnap) int {
+		if order == scanBackward {
+			return cmpInt64(b.p.start, a.p.start)
+		}
+		return cmpInt64(a.p.start, b.p.start)
+	})
+	return mems, parts
+}
+
+// scanPartition hands fn every line of p's candidate blocks that cq matches. Only blocks
+// whose dictionary leaves candidate lines are decoded.
+func (s *Store) scanPartition(ctx context.Context, p *partition, entries []blockEntry, cq compiledQuery, start, end int64, order scanOrder, fn func(blockEntry, int, *Record) error) error {
 	p.useMu.RLock()
 	defer p.useMu.RUnlock()
 	if p.dropped {
 		return nil
 	}
-	var cands []blockEntry
-	if cq.block == nil {
-		for _, e := range entries {
-			if e.maxT >= start && e.minT < end {
-				cands = append(cands, e)
-			}
+	cands, err := s.candidates(p, entries, cq, start, end, order)
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	var lv lineView
+	for _, e := range cands {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-	} else {
-		n, err := p.index.DocCount()
-		if err != nil {
-			return fmt.Errorf("count documents in %s: %w", p.dir, err)
-		}
-		bq := cq.block
-		if tr := blockTimeRange(start, end-1); tr != nil {
-			bq = query.NewConjunctionQuery([]query.Query{bq, tr})
-		}
-		seqs, err := p.search(bq, int(n)+1)
+		var h blockHead
+		h, buf, err = p.readHead(e, buf)
 		if err != nil {
 			return err
 		}
-		for _, seq := range seqs {
-			i, found := sort.Find(len(entries), func(i int) int { return compareUint64(seq, entries[i].seq) })
-			// Documents of blocks published after the snapshot are skipped: they were
-			// scanned from memory.
-			if found && entries[i].maxT >= start && entries[i].minT < end {
-				cands = append(cands, entries[i])
+		bits, exact := cq.eval.lines(&h)
+		if bits.empty() {
+			continue
+		}
+		lines, err := p.readBlock(e, s.dec)
+		if err != nil {
+			return err
+		}
+		var ferr error
+		bits.each(func(i int) bool {
+			r := &lines[i]
+			if t := r.Time.UnixNano(); t < start || t >= end {
+				return true
 			}
+			if !exact {
+				lv.reset(r)
+				if !cq.match(&lv) {
+					return true
+				}
+			}
+			ferr = fn(e, i, r)
+			return ferr == nil
+		})
+		if ferr != nil {
+			return ferr
 		}
 	}
+	return nil
+}
+
+// candidates returns p's blocks that overlap [start, end) and may hold a match, in order.
+// The caller holds p.useMu.
+func (s *Store) candidates(p *partition, entries []blockEntry, cq compiledQuery, start, end int64, order scanOrder) ([]blockEntry, error) {
+	sel := blockSelector{p: p, entries: entries, universe: newLineBits(len(entries))}
+	for i, e := range entries {
+		if e.maxT >= start && e.minT < end {
+			sel.universe.set(i)
+		}
+	}
+	bits, err := cq.eval.blocks(&sel)
+	if err != nil {
+		return nil, err
+	}
+	bits.and(sel.universe)
+	var cands []blockEntry
+	bits.each(func(i int) bool { cands = append(cands, entries[i]); return true })
 	slices.SortFunc(cands, func(a, b blockEntry) int {
 		if order == scanBackward {
 			return cmpInt64(b.maxT, a.maxT)
 		}
 		return cmpInt64(a.minT, b.minT)
 	})
-	for _, e := range cands {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		lines, err := p.readBlock(e, s.dec)
-		if err != nil {
-			return err
-		}
-		if err := fn(e, lines); err != nil {
-			return err
+	return cands, nil
+}
+
+// blockSelector finds candidate blocks among a snapshot of a partition's entries.
+type blockSelector struct {
+	p        *partition
+	entries  []blockEntry // ascending seq
+	universe lineBits     // the entries overlapping the query's time range
+	bucket   [bloomBucketBytes]byte
+}
+
+func (s *blockSelector) all() lineBits  { return slices.Clone(s.universe) }
+func (s *blockSelector) none() lineBits { return newLineBits(len(s.entries)) }
+
+// bleve returns the blocks whose documents match q.
+func (s *blockSelector) bleve(q query.Query) (lineBits, error) {
+	out := s.none()
+	n, err := s.p.index.DocCount()
+	if err != nil {
+		return nil, fmt.Errorf("count documents in %s: %w", s.p.dir, err)
+	}
+	seqs, err := s.p.search(q, int(n)+1)
+	if err != nil {
+		return nil, err
+	}
+	for _, seq := range seqs {
+		// Documents of blocks published after the snapshot are skipped: they were scanned
+		// from memory.
+		if i, found := sort.Find(len(s.entries), func(i int) int { return compareUint64(seq, s.entries[i].seq) }); found {
+			out.set(i)
 		}
 	}
-	return nil
+	out.and(s.universe)
+	return out, nil
+}
+
+// term returns the blocks holding term in field: in two or more lines (bleve) or maybe in one
+// (the bloom filter's bucket for the term, read from disk).
+func (s *blockSelector) term(field, term string) (lineBits, error) {
+	out, err := s.bleve(termQuery(field, term))
+	if err != nil {
+		return nil, err
+	}
+	h := termHash(field, term)
+	var rerr error
+	s.universe.each(func(i int) bool {
+		e := &s.entries[i]
+		if out.has(i) || e.bloomSize == 0 {
+			return true
+		}
+		off := int64(e.off) + int64(bloomBucket(h, int(e.bloomSize)))
+		if _, err := s.p.data.ReadAt(s.bucket[:], off); err != nil {
+			rerr = fmt.Errorf("read block %d bloom filter of %s: %w", e.seq, s.p.dir, err)
+			return false
+		}
+		if bloomHasInBucket(s.bucket[:], h) {
+			out.set(i)
+		}
+		return true
+	})
+	return out, rerr
+}
+
+func termQuery(field, t string) query.Query {
+	q := query.NewTermQuery(t)
+	q.SetField(field)
+	return q
 }

@@ -26,6 +26,7 @@ type Store struct {
 	lock *os.File
 	enc  *zstd.Encoder
 	dec  *zstd.Decoder
+	bw   blockWriter // used by flushes, one at a time (flushMu)
 
 	// commitMu orders writers against WAL rotation: a writer holds it shared from its WAL
 	// append until its lines are in memory blocks; a flush holds it exclusively while it
@@ -92,7 +93,10 @@ func Open(dir string, opts Options, log *slog.Logger, reg prometheus.Registerer)
 	if s.lock, err = lockDir(dir); err != nil {
 		return nil, err
 	}
-	if s.enc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1)); err != nil {
+	if err := checkFormat(dir); err != nil {
+		return nil, err
+	}
+	if s.enc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest)); err != nil {
 		return nil, fmt.Errorf("create zstd encoder: %w", err)
 	}
 	if s.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0)); err != nil {
@@ -339,7 +343,7 @@ func (s *Store) flush() error {
 			errs = append(errs, err)
 			continue
 		}
-		entries, err := p.writeBlocks(blocks, s.enc)
+		entries, err := p.writeBlocks(blocks, &s.bw, s.enc)
 		if err != nil {
 			errs = append(errs, err)
 			continue

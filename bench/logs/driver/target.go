@@ -105,8 +105,9 @@ func (t *target) queryText(q query) string {
 	return q.vigil
 }
 
-// search runs q once, returning the number of lines returned and, from Vigil, the total.
-func (t *target) search(ctx context.Context, q query, start, end time.Time, limit int) (lines int, total int64, err error) {
+// search runs q once, returning the number of lines returned and, from Vigil, the total
+// (exact with exactTotal; else Vigil's default, exact up to its total_limit).
+func (t *target) search(ctx context.Context, q query, start, end time.Time, limit int, exactTotal bool) (lines int, total int64, err error) {
 	v := url.Values{}
 	v.Set("start", start.UTC().Format(time.RFC3339))
 	v.Set("end", end.UTC().Format(time.RFC3339))
@@ -129,6 +130,9 @@ func (t *target) search(ctx context.Context, q query, start, end time.Time, limi
 	}
 	v.Set("q", q.vigil)
 	v.Set("direction", "backward")
+	if exactTotal {
+		v.Set("total_limit", "0")
+	}
 	body, err := get(ctx, t.base+"/api/v1/logs/query?"+v.Encode(), 5*time.Minute)
 	if err != nil {
 		return 0, 0, err
@@ -150,7 +154,7 @@ func (t *target) search(ctx context.Context, q query, start, end time.Time, limi
 // VictoriaLogs' `| stats count()`.
 func (t *target) count(ctx context.Context, q query, start, end time.Time) (int64, error) {
 	if !t.vl {
-		_, total, err := t.search(ctx, q, start, end, 1)
+		_, total, err := t.search(ctx, q, start, end, 1, true)
 		return total, err
 	}
 	v := url.Values{}
@@ -180,7 +184,7 @@ func queryLatency(ctx context.Context, t *target, q query, start, end time.Time,
 			return nil, 0, ctx.Err()
 		}
 		t0 := time.Now()
-		lines, _, err := t.search(ctx, q, start, end, limit)
+		lines, _, err := t.search(ctx, q, start, end, limit, false)
 		if err != nil {
 			return nil, 0, err
 		}

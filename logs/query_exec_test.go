@@ -1,0 +1,110 @@
+package logs
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestQueryAgreesWithMatcher runs queries over flushed realistic lines (two partitions,
+// blocks with dictionaries and bloom filters) and over lines still in memory, and checks
+// that the totals and pages equal what the per-line matcher finds in every line: the
+// dictionaries, bloom filters and block selection must never lose a line or add one.
+func TestQueryAgreesWithMatcher(t *testing.T) {
+	const n = 6000
+	recs := realisticRecords(n, t0, 2*time.Hour)
+	probe := recs[n/3]
+	queries := []string{
+		"", "timeout", `"connection refused"`, "level:error AND service:checkout", "level:error -service:checkout",
+		"NOT level:info", "level:warn OR level:debug", "trace_id:" + probe.TraceID, "span_id:" + probe.SpanID,
+		"user_id:" + probe.Fields[3].Value, "host:" + probe.Fields[0].Value, "status:>=500", "status:503",
+		"duration_ms:<10", "paym*", "payment-service:8080", `"payment-service:8080"`, "time*", "/ti.*out/",
+		"timeut~1", "kafka AND NOT orders", "partition 7", `"eta 3 days"`, "+checkout -cart", "nosuchterm",
+		"service:nosuch", `time:>="2026-01-01T10:30:00Z"`, "level:error AND (timeout OR refused)", "dhl",
+		"msg:order", "u-" + probe.Fields[3].Value[2:],
+	}
+	check := func(t *testing.T, s *Store, label string) {
+		for _, q := range queries {
+			cq, err := compileQuery(q)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			start, end := t0.Add(10*time.Minute), t0.Add(110*time.Minute)
+			var want []int
+			var lv lineView
+			for i := range recs {
+				r := &recs[i]
+				if r.Time.Before(start) || !r.Time.Before(end) {
+					continue
+				}
+				lv.reset(r)
+				if cq.match(&lv) {
+					want = append(want, i)
+				}
+			}
+			for _, dir := range []Direction{Backward, Forward} {
+				res, err := s.Query(context.Background(), Query{Q: q, Start: start, End: end, Limit: 50, Direction: dir})
+				if err != nil {
+					t.Fatalf("%s %q: %v", label, q, err)
+				}
+				if res.Total != len(want) || res.TotalLowerBound {
+					t.Errorf("%s %q: total %d (lower bound %v), want %d", label, q, res.Total, res.TotalLowerBound, len(want))
+					continue
+				}
+				page := slices.Clone(want)
+				if dir == Backward {
+					slices.Reverse(page)
+				}
+				page = page[:min(50, len(page))]
+				for j, l := range res.Lines {
+					w := &recs[page[j]]
+					if !l.Time.Equal(w.Time) || string(l.Raw) != string(w.Raw) || l.TraceID != w.TraceID || !slices.Equal(l.Fields, w.Fields) || l.Message != w.Message || l.Level != w.Level || l.Service != w.Service {
+						t.Errorf("%s %q dir %d: line %d = %s, want %s", label, q, dir, j, l.Raw, w.Raw)
+						break
+					}
+				}
+			}
+		}
+	}
+	s := openTestStore(t, t.TempDir(), testOptions())
+	if err := s.WriteLogs(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s, "memory")
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s, "flushed")
+}
+
+// TestQueryTotalLimit: past TotalLimit, lines that need verifying are no longer counted and
+// the total is flagged as a lower bound; dictionary-decided counts stay exact.
+func TestQueryTotalLimit(t *testing.T) {
+	recs := realisticRecords(20000, t0, time.Hour)
+	s := openTestStore(t, t.TempDir(), testOptions())
+	if err := s.WriteLogs(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	q := func(q string, limit int) Result {
+		res, err := s.Query(context.Background(), Query{Q: q, Start: t0, End: t0.Add(time.Hour), Limit: 10, TotalLimit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	exact := q(`"connection refused"`, 0)
+	capped := q(`"connection refused"`, 20)
+	if exact.TotalLowerBound || !capped.TotalLowerBound || capped.Total < 20 || capped.Total >= exact.Total {
+		t.Errorf("phrase: exact %d (lower bound %v), capped %d (lower bound %v)", exact.Total, exact.TotalLowerBound, capped.Total, capped.TotalLowerBound)
+	}
+	if !slices.EqualFunc(exact.Lines, capped.Lines, func(a, b Line) bool { return a.ID == b.ID }) {
+		t.Error("capped total changed the page")
+	}
+	if term, termCapped := q("timeout", 0), q("timeout", 20); termCapped.TotalLowerBound || term.Total != termCapped.Total {
+		t.Errorf("term: %d exact, %d (lower bound %v) with a limit", term.Total, termCapped.Total, termCapped.TotalLowerBound)
+	}
+}
