@@ -133,18 +133,23 @@ func BenchmarkQuery(b *testing.B) {
 	}
 	reportDisk(b, dir, n)
 	trace := realisticRecord(int64(n/2), int64(n), t0, time.Hour).TraceID
-	for _, q := range []struct{ name, q string }{
-		{"term", "timeout"},
-		{"phrase", `"connection refused"`},
-		{"field", "level:error AND service:checkout"},
-		{"trace", "trace_id:" + trace},
+	// totalLimit is what the HTTP API uses by default; "exact" variants count every match.
+	for _, q := range []struct {
+		name, q    string
+		totalLimit int
+	}{
+		{"term", "timeout", s.opts.QueryTotalLimit},
+		{"phrase", `"connection refused"`, s.opts.QueryTotalLimit},
+		{"phrase-exact", `"connection refused"`, 0},
+		{"field", "level:error AND service:checkout", s.opts.QueryTotalLimit},
+		{"trace", "trace_id:" + trace, s.opts.QueryTotalLimit},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			b.ReportAllocs()
 			cpu0 := cpuTime()
 			var total int
 			for i := 0; i < b.N; i++ {
-				res, err := s.Query(context.Background(), Query{Q: q.q, Start: t0, End: t0.Add(time.Hour), Limit: 100})
+				res, err := s.Query(context.Background(), Query{Q: q.q, Start: t0, End: t0.Add(time.Hour), Limit: 100, TotalLimit: q.totalLimit})
 				if err != nil {
 					b.Fatal(err)
 				}

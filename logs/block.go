@@ -46,7 +46,8 @@ func (b *memBlock) add(r Record) uint32 {
 // blockEntry locates a flushed block (see block_format.go for its sections). Its encoding in
 // blocks.idx is 64 bytes, little endian: seq, offset (8 each), size, bloom size, dictionary
 // size, messages size, lines, CRC-32C of bloom and dictionary (4 each), first and last line
-// time in Unix ns (8 each), CRC-32C of messages and records, CRC-32C of the 60 bytes before it.
+// time in Unix ns (8 each), CRC-32C of the messages, CRC-32C of the 60 bytes before it. The
+// records section is covered by zstd's content checksum.
 type blockEntry struct {
 	seq       uint64
 	off       uint64
@@ -58,7 +59,7 @@ type blockEntry struct {
 	headCRC   uint32
 	minT      int64
 	maxT      int64
-	dataCRC   uint32
+	msgCRC    uint32
 }
 
 const blockEntrySize = 64
@@ -72,7 +73,7 @@ func (e *blockEntry) appendTo(b []byte) []byte {
 	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.minT))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.maxT))
-	b = binary.LittleEndian.AppendUint32(b, e.dataCRC)
+	b = binary.LittleEndian.AppendUint32(b, e.msgCRC)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
 }
 
@@ -85,9 +86,9 @@ func parseBlockEntry(b []byte) (blockEntry, bool) {
 		seq:  binary.LittleEndian.Uint64(b),
 		off:  binary.LittleEndian.Uint64(b[8:]),
 		size: u32(16), bloomSize: u32(20), dictSize: u32(24), msgSize: u32(28), lines: u32(32), headCRC: u32(36),
-		minT:    int64(binary.LittleEndian.Uint64(b[40:])),
-		maxT:    int64(binary.LittleEndian.Uint64(b[48:])),
-		dataCRC: u32(56),
+		minT:   int64(binary.LittleEndian.Uint64(b[40:])),
+		maxT:   int64(binary.LittleEndian.Uint64(b[48:])),
+		msgCRC: u32(56),
 	}
 	if uint64(e.bloomSize)+uint64(e.dictSize)+uint64(e.msgSize) > uint64(e.size) {
 		return blockEntry{}, false

@@ -308,42 +308,44 @@ func (p *partition) readHead(e blockEntry, buf []byte) (blockHead, []byte, error
 	return blockHead{bloom: buf[:e.bloomSize], dict: d}, buf, nil
 }
 
-// readData reads and checks e's messages and records sections (compressed).
-func (p *partition) readData(e blockEntry) (msgs, recs []byte, err error) {
-	head := int64(e.bloomSize + e.dictSize)
-	b := make([]byte, int64(e.size)-head)
-	if _, err := p.data.ReadAt(b, int64(e.off)+head); err != nil {
-		return nil, nil, fmt.Errorf("read block %d of %s: %w", e.seq, p.dir, err)
+// readMessages reads, checks and decodes e's times and messages.
+func (p *partition) readMessages(e blockEntry, dec *zstd.Decoder) (blockMessages, error) {
+	b := make([]byte, e.msgSize)
+	if _, err := p.data.ReadAt(b, int64(e.off)+int64(e.bloomSize+e.dictSize)); err != nil {
+		return blockMessages{}, fmt.Errorf("read block %d messages of %s: %w", e.seq, p.dir, err)
 	}
-	if crc32.Checksum(b, castagnoli) != e.dataCRC {
-		return nil, nil, fmt.Errorf("read block %d of %s: checksum mismatch", e.seq, p.dir)
+	if crc32.Checksum(b, castagnoli) != e.msgCRC {
+		return blockMessages{}, fmt.Errorf("read block %d messages of %s: checksum mismatch", e.seq, p.dir)
 	}
-	if int(e.msgSize) > len(b) {
-		return nil, nil, fmt.Errorf("read block %d of %s: %w", e.seq, p.dir, errCorrupt)
-	}
-	return b[:e.msgSize], b[e.msgSize:], nil
-}
-
-// readMessages decodes e's times and messages.
-func (p *partition) readMessages(e blockEntry, dec *zstd.Decoder) (blockMessages, []byte, error) {
-	msgs, recs, err := p.readData(e)
+	raw, err := dec.DecodeAll(b, nil)
 	if err != nil {
-		return blockMessages{}, nil, err
-	}
-	raw, err := dec.DecodeAll(msgs, nil)
-	if err != nil {
-		return blockMessages{}, nil, fmt.Errorf("decompress block %d messages of %s: %w", e.seq, p.dir, err)
+		return blockMessages{}, fmt.Errorf("decompress block %d messages of %s: %w", e.seq, p.dir, err)
 	}
 	m, err := decodeMessages(raw)
 	if err != nil || len(m.times) != int(e.lines) {
-		return blockMessages{}, nil, fmt.Errorf("decode block %d messages of %s: %w", e.seq, p.dir, errCorrupt)
+		return blockMessages{}, fmt.Errorf("decode block %d messages of %s: %w", e.seq, p.dir, errCorrupt)
 	}
-	return m, recs, nil
+	return m, nil
+}
+
+// readRecords reads e's compressed records section. It carries no CRC of its own: zstd's
+// content checksum, checked when it is decoded, covers it.
+func (p *partition) readRecords(e blockEntry) ([]byte, error) {
+	head := e.bloomSize + e.dictSize + e.msgSize
+	b := make([]byte, e.size-head)
+	if _, err := p.data.ReadAt(b, int64(e.off)+int64(head)); err != nil {
+		return nil, fmt.Errorf("read block %d records of %s: %w", e.seq, p.dir, err)
+	}
+	return b, nil
 }
 
 // readBlock reads, checks and decodes every line of one block.
 func (p *partition) readBlock(e blockEntry, dec *zstd.Decoder) ([]Record, error) {
-	m, recs, err := p.readMessages(e, dec)
+	m, err := p.readMessages(e, dec)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := p.readRecords(e)
 	if err != nil {
 		return nil, err
 	}

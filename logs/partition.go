@@ -258,7 +258,7 @@ func (p *partition) writeBlocks(blocks []*memBlock, w *blockWriter, enc *zstd.En
 			seq: b.seq, off: uint64(p.dataSize), size: uint32(len(buf)),
 			bloomSize: uint32(len(sec.bloom)), dictSize: uint32(len(sec.dict)), msgSize: uint32(len(sec.msgs)),
 			lines: uint32(len(b.lines)), headCRC: crc32.Checksum(buf[:head], castagnoli),
-			minT: b.minT, maxT: b.maxT, dataCRC: crc32.Checksum(buf[head:], castagnoli),
+			minT: b.minT, maxT: b.maxT, msgCRC: crc32.Checksum(sec.msgs, castagnoli),
 		})
 		p.dataSize += int64(len(buf))
 		if err := batch.IndexAdvanced(blockDocument(b.seq, &terms, b.minT, b.maxT)); err != nil {

@@ -188,24 +188,27 @@ type pendingBlock struct {
 	p     *partition
 	e     blockEntry
 	m     blockMessages
-	comp  []byte // compressed records
 	lines []Record
 }
 
 func (b *pendingBlock) readMessages(dec *zstd.Decoder) error {
-	m, comp, err := b.p.readMessages(b.e, dec)
-	b.m, b.comp = m, comp
+	m, err := b.p.readMessages(b.e, dec)
+	b.m = m
 	return err
 }
 
 // records decodes the lines in want (the first call decides which lines are decoded).
 func (b *pendingBlock) records(want lineBits, dec *zstd.Decoder) ([]Record, error) {
 	if b.lines == nil {
-		lines, err := b.p.decodeRecords(b.e, b.m, b.comp, want, dec)
+		comp, err := b.p.readRecords(b.e)
 		if err != nil {
 			return nil, err
 		}
-		b.lines, b.comp = lines, nil
+		lines, err := b.p.decodeRecords(b.e, b.m, comp, want, dec)
+		if err != nil {
+			return nil, err
+		}
+		b.lines = lines
 	}
 	return b.lines, nil
 }
