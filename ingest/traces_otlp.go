@@ -100,6 +100,14 @@ func (t *OTLPTraces) newCheck() *spanCheck {
 	return &spanCheck{now: t.now(), skew: t.opts.MaxFutureSkew}
 }
 
+// consumeRequest stores a decoded request.
+func (t *OTLPTraces) consumeRequest(ctx context.Context, r *tracesRequest, self *ingestSelfMetrics) otlpOutcome {
+	if r.fast {
+		return writeSpans(ctx, t.sink, t.log, self, r.check, r.spans)
+	}
+	return t.consume(ctx, r.req.Traces(), r.check, self)
+}
+
 // consume stores td; c already holds the spans dropped while decoding.
 func (t *OTLPTraces) consume(ctx context.Context, td ptrace.Traces, c *spanCheck, self *ingestSelfMetrics) otlpOutcome {
 	spans := convertOTLPTraces(td, c)
@@ -121,7 +129,10 @@ func (t *OTLPTraces) Export(ctx context.Context, req ptraceotlp.ExportRequest) (
 }
 
 func (t *OTLPTraces) export(ctx context.Context, td ptrace.Traces, c *spanCheck) (ptraceotlp.ExportResponse, error) {
-	out := t.consume(ctx, td, c, t.grpcSelf)
+	return t.answerGRPC(t.consume(ctx, td, c, t.grpcSelf))
+}
+
+func (t *OTLPTraces) answerGRPC(out otlpOutcome) (ptraceotlp.ExportResponse, error) {
 	t.grpcSelf.request(out.code.String())
 	if out.reason != "" {
 		t.grpcSelf.rejected(out.reason)
@@ -152,7 +163,7 @@ func (t *OTLPTraces) serveHTTP(w http.ResponseWriter, r *http.Request) (int, rej
 			return readMetricsBody(w, r, t.opts.MaxRequestBytes)
 		},
 		request: req,
-		consume: func(ctx context.Context) otlpOutcome { return t.consume(ctx, req.req.Traces(), req.check, t.httpSelf) },
+		consume: func(ctx context.Context) otlpOutcome { return t.consumeRequest(ctx, req, t.httpSelf) },
 		respond: func(o otlpOutcome) otlpResponse { return tracesExportResponse(o) },
 		log:     t.log,
 	})

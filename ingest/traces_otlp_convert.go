@@ -14,6 +14,7 @@ const unknownService = "unknown_service"
 // convertOTLPTraces turns td into spans, keeping those c accepts.
 func convertOTLPTraces(td ptrace.Traces, c *spanCheck) []traces.Span {
 	out := make([]traces.Span, 0, td.SpanCount())
+	var slab attrSlab
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
 		rs := rss.At(i)
@@ -48,7 +49,7 @@ func convertOTLPTraces(td ptrace.Traces, c *spanCheck) []traces.Span {
 					End:           ps.EndTimestamp().AsTime(),
 					StatusCode:    traces.StatusCode(ps.Status().Code()),
 					StatusMessage: ps.Status().Message(),
-					Attributes:    convertAttrs(ps.Attributes()),
+					Attributes:    slab.convert(ps.Attributes()),
 					Resource:      resource,
 					Scope:         scope,
 				}
@@ -80,6 +81,27 @@ func convertOTLPTraces(td ptrace.Traces, c *spanCheck) []traces.Span {
 				}
 			}
 		}
+	}
+	return out
+}
+
+// attrSlab hands out attribute slices cut from large blocks: one allocation for hundreds
+// of spans instead of one per span. Each slice is capped, so appending to one cannot
+// overwrite the next.
+type attrSlab struct{ free []traces.Attribute }
+
+func (s *attrSlab) convert(m pcommon.Map) []traces.Attribute {
+	n := m.Len()
+	if n == 0 {
+		return nil
+	}
+	if len(s.free) < n {
+		s.free = make([]traces.Attribute, max(n, 2048))
+	}
+	out := s.free[:0:n]
+	s.free = s.free[n:]
+	for k, v := range m.All() {
+		out = append(out, convertAttr(k, v))
 	}
 	return out
 }

@@ -53,7 +53,7 @@ func (t *OTLPTraces) exportGRPC(ctx context.Context, in *grpcTracesRequest) (*gr
 		t.grpcSelf.rejected(reasonBadRequest)
 		return nil, status.Errorf(codes.InvalidArgument, "decode OTLP traces: %v", in.err)
 	}
-	resp, err := t.export(ctx, in.r.req.Traces(), in.r.check)
+	resp, err := t.answerGRPC(t.consumeRequest(ctx, in.r, t.grpcSelf))
 	if err != nil {
 		return nil, err
 	}

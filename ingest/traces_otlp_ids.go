@@ -9,6 +9,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/vigilhq/vigil/traces"
 )
 
 // pdata refuses a whole request when one trace or span id has the wrong length (ids are
@@ -23,6 +25,10 @@ import (
 type tracesRequest struct {
 	req   ptraceotlp.ExportRequest
 	check *spanCheck
+	// spans is set, and req left empty, when the fast decoder took the request
+	// (traces_otlp_decode.go); else req holds it.
+	spans []traces.Span
+	fast  bool
 	// err is why the request does not decode even without its bad spans (gRPC path; the
 	// HTTP path gets it as the Unmarshal error).
 	err error
@@ -32,8 +38,14 @@ func newTracesRequest(c *spanCheck) *tracesRequest {
 	return &tracesRequest{req: ptraceotlp.NewExportRequest(), check: c}
 }
 
-// UnmarshalProto decodes a protobuf request.
+// UnmarshalProto decodes a protobuf request: with decodeOTLPSpans if it can, else with
+// pdata.
 func (r *tracesRequest) UnmarshalProto(b []byte) error {
+	c := &spanCheck{now: r.check.now, skew: r.check.skew}
+	if spans, err := decodeOTLPSpans(b, c); err == nil {
+		*r.check, r.spans, r.fast = *c, spans, true
+		return nil
+	}
 	err := r.req.UnmarshalProto(b)
 	if err == nil {
 		return nil
