@@ -70,6 +70,7 @@ type spanWriter struct {
 	groups   []chunkGroup
 	groupOf  []int32
 	hashes   []uint64
+	distinct hashSet
 	resDone  []bool
 	derived  []Attribute
 	services []string
@@ -263,8 +264,7 @@ func (w *spanWriter) summaries(db *DB, batch *pebble.Batch, spans []Span, c *chu
 				w.addTags(db, s.Resource)
 			}
 		}
-		slices.Sort(w.hashes)
-		w.hashes = slices.Compact(w.hashes)
+		w.hashes = w.distinct.compact(w.hashes)
 		sum.bloom = buildBloom(w.text[:0], w.hashes)
 		w.val = appendSummary(w.val[:0], &sum)
 		w.text = sum.bloom
@@ -289,4 +289,44 @@ func (w *spanWriter) addTags(db *DB, as []Attribute) {
 		}
 		w.hashes = append(w.hashes, tagHash(a.Key, w.text))
 	}
+}
+
+// hashSet removes duplicate hashes without sorting: a linear-probing table reused from
+// call to call (a span's tags mostly repeat its siblings': method, route, port...).
+type hashSet struct{ slots []uint64 }
+
+// compact returns the distinct values of hs, in hs's storage.
+func (t *hashSet) compact(hs []uint64) []uint64 {
+	size := 16
+	for size < 2*len(hs) {
+		size *= 2
+	}
+	if cap(t.slots) < size {
+		t.slots = make([]uint64, size)
+	}
+	t.slots = t.slots[:size]
+	clear(t.slots)
+	mask := uint64(size - 1)
+	out := hs[:0]
+	zero := false // 0 marks an empty slot, so it is tracked apart
+	for _, h := range hs {
+		if h == 0 {
+			if !zero {
+				zero = true
+				out = append(out, 0)
+			}
+			continue
+		}
+		for i := h & mask; ; i = (i + 1) & mask {
+			if t.slots[i] == h {
+				break
+			}
+			if t.slots[i] == 0 {
+				t.slots[i] = h
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	return out
 }
