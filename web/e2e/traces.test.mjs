@@ -213,4 +213,22 @@ export default [
       expect(r.badMatcher.includes('not a matcher'), `bad matcher explained: ${r.badMatcher}`);
     },
   },
+  {
+    name: 'search errors show next to the form and the previous result stays',
+    allowFailures: ['/api/traces?', '/api/traces/00000000000000000000000000000bad'],
+    async run({page, base, seed, expect}) {
+      await page.goto(base + '/traces?service=frontend&from=now-2h&to=now');
+      await page.waitForSelector('.tr-list tbody tr');
+      await page.fill('input[aria-label="minimum duration"]', 'fast');
+      await page.click('button:has-text("Find traces")');
+      await page.waitForSelector('.tr-page .vg-error');
+      const msg = await page.textContent('.tr-page .vg-error');
+      expect(msg.includes('minDuration') && msg.includes('HTTP 400'), `readable error: ${msg}`);
+      expect.eq(await page.$$eval('.tr-list tbody tr', (r) => r.length), seed.traceIDs.length, 'previous result still shown');
+      // An unknown trace says so.
+      await page.goto(base + '/traces/00000000000000000000000000000bad');
+      await page.waitForSelector('.tr-error .vg-error');
+      expect((await page.textContent('.tr-error')).includes('was not found'), 'unknown trace explained');
+    },
+  },
 ];

@@ -46,6 +46,19 @@ function timeTicks(ctx) {
   };
 }
 
+// logSplits puts ticks at 1, 2 and 5 times each power of ten within the scale.
+function logSplits(u, axisIdx, min, max) {
+  const out = [];
+  if (!(min > 0) || !(max > min)) return out;
+  for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= min && v <= max) out.push(v);
+    }
+  }
+  return out;
+}
+
 // plot draws series over time. opts: {ctx, xs (seconds), xRange ([min, max] seconds),
 // series: [{label, values, color, width, dash, fill}], yLabel, yFmt, yRange, yLog, height,
 // scatter, onPick(index) (the point nearest a click), onSelect(startMs, endMs) (a drag)}
@@ -76,11 +89,12 @@ function build(el, opts) {
     cursor: { drag: { x: !!opts.onSelect, y: false }, points: { size: 8 }, focus: { prox: 24 } },
     scales: {
       x: opts.xRange ? { time: true, range: () => opts.xRange } : { time: true },
-      y: opts.yLog ? { distr: 3, log: 10 } : opts.yRange ? { range: opts.yRange } : {},
+      y: opts.yLog ? { distr: 3, log: 10, range: (u, min, max) => [min / 1.5, max * 1.5] } : opts.yRange ? { range: opts.yRange } : {},
     },
     axes: [
       { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: `time (${zone})`, labelSize: 18, labelFont: '11px system-ui', font: '11px system-ui', values: timeTicks(opts.ctx) },
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: opts.yLabel || '', labelSize: 18, labelFont: '11px system-ui', font: '11px system-ui', size: 60, values: (u, vals) => vals.map(yFmt) },
+      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: opts.yLabel || '', labelSize: 18, labelFont: '11px system-ui', font: '11px system-ui', size: 60, values: (u, vals) => vals.map(v => v == null ? null : yFmt(v)),
+        splits: opts.yLog ? logSplits : undefined },
     ],
     series: [
       { label: `time (${zone})`, value: (u, v) => v == null ? '–' : opts.ctx.fmtTime(v * 1000) },

@@ -150,6 +150,9 @@ export async function mount(el, ctx) {
       return { label: `${wins[i]} burn`, values: vals, color: cols[i] };
     });
     const any = series.some(s2 => s2.values.some(v => v != null));
+    // 1× spends exactly the whole budget over the SLO window: above the line the SLO is
+    // heading for a miss.
+    series.push({ label: '1× (budget parity)', values: xs.map(() => 1), color: '--fg-muted', dash: [4, 4], width: 1 });
     burnNote.textContent = `Recorded error ratio ÷ error budget, ${c.fmtTime(start)} to ${c.fmtTime(end)}, step ${step}s.` + (any ? '' : ' Nothing recorded in this range.');
     const chart = plot(burnEl, { ctx: c, xs, xRange: [start / 1000, end / 1000], series, yLabel: 'burn rate (×)', yFmt: v => `${+v.toFixed(2)}×`, onSelect: (a, b) => c.setRange(a, b) });
     charts.push({ el: burnEl, chart });

@@ -35,7 +35,9 @@ export async function mount(el, ctx) {
     h('button', { type: 'button', onclick: () => collapseTo(1) }, 'Collapse to roots'),
     h('label', { title: 'the chain of spans that decides the trace\'s duration' }, critBox, ' critical path'),
     filterInfo, critInfo);
-  el.append(h('div', { class: 'tr-page' }, errBox, head, capBox, toolbar, h('div', { class: 'tr-main' }, wfEl, detailEl)));
+  const mainEl = h('div', { class: 'tr-main' }, wfEl, detailEl);
+  toolbar.hidden = mainEl.hidden = true; // until a trace is loaded
+  el.append(h('div', { class: 'tr-page' }, errBox, head, capBox, toolbar, mainEl));
 
   let model = null;
   let tree = null;        // tree-API state: {spanCount, omitted, reason} when the trace is huge
@@ -80,6 +82,7 @@ export async function mount(el, ctx) {
         if (my !== seq) return;
       }
       collapsed = new Set();
+      toolbar.hidden = mainEl.hidden = false;
       const t2 = performance.now();
       renderHead(c);
       apply(c, true);
@@ -90,6 +93,7 @@ export async function mount(el, ctx) {
       startCritical();
     } catch (err) {
       if (err.name === 'AbortError') return;
+      if (!model) toolbar.hidden = mainEl.hidden = true;
       c.error(errBox, err.status === 404 && !isRouteMissing(err)
         ? Object.assign(new Error(`Trace ${id} was not found. It may be older than the retention, or its spans may not have arrived yet.`), { status: 404 })
         : err);

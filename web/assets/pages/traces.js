@@ -39,6 +39,15 @@ export async function mount(el, ctx) {
   let ctl = null;
   let traces = null;
   let services = [];
+  let lastKey = null;   // the search the shown result answers (URL state without the sort)
+  let lastRange = null;
+
+  function searchKey(c) {
+    const p = new URLSearchParams(c.params);
+    p.delete('sort');
+    p.sort();
+    return p.toString();
+  }
 
   function field(label, input, cls) {
     return h('label', { class: `tr-field ${cls || ''}` }, h('span', null, label), input);
@@ -127,6 +136,8 @@ export async function mount(el, ctx) {
         start: Math.floor(start * 1000), end: Math.ceil(end * 1000), limit,
       }, { signal });
       c.error(errBox, null);
+      lastKey = searchKey(c);
+      lastRange = { start, end };
       traces = (ans.data || []).map(summarize);
       const capped = traces.length >= limit;
       const serverCap = (ans.errors || []).map(e => e.msg);
@@ -174,7 +185,6 @@ export async function mount(el, ctx) {
       errors: (a, b) => b.errors - a.errors || b.start - a.start,
       spans: (a, b) => b.spans - a.spans || b.start - a.start,
     }[sort] || ((a, b) => b.start - a.start));
-    const maxDur = Math.max(1, ...rows.map(t => t.duration));
     listEl.replaceChildren(h('table', { class: 'vg-table tr-list' },
       h('thead', null, h('tr', null, h('th', null, 'Trace'), h('th', null, 'Started'), h('th', { class: 'num' }, 'Duration'),
         h('th', { class: 'num' }, 'Spans'), h('th', { class: 'num' }, 'Errors'), h('th', null, 'Services'))),
@@ -182,7 +192,7 @@ export async function mount(el, ctx) {
         h('td', null, h('a', { href: `/traces/${t.traceID}` }, h('strong', null, `${t.rootService}: `), t.rootName),
           h('div', { class: 'vg-muted vg-small mono' }, t.traceID)),
         h('td', { class: 'nowrap' }, c.fmtTime(t.start / 1000)),
-        h('td', { class: 'num' }, h('div', { class: 'tr-durbar' }, h('span', { style: { width: `${t.duration / maxDur * 100}%` } })), formatMicros(t.duration)),
+        h('td', { class: 'num' }, formatMicros(t.duration)),
         h('td', { class: 'num' }, t.spans.toLocaleString('en-US')),
         h('td', { class: `num ${t.errors ? 'vg-err-text' : ''}` }, t.errors),
         h('td', null, t.services.slice(0, 6).map(s => h('span', { class: 'tr-svc-chip' }, h('i', { style: { background: colourOf(s.name) } }), `${s.name} ${s.count}`)),
@@ -194,16 +204,14 @@ export async function mount(el, ctx) {
   return {
     update(c) {
       ctx = c;
-      if (c.reason === 'params' && traces && onlySortChanged(c)) { render(c, c.range()); return; }
+      if (c.reason === 'params' && traces && onlySortChanged(c)) { render(c, lastRange); return; }
       search(c);
     },
     unmount() { ctl?.abort(); chart?.destroy(); },
   };
 
+  // onlySortChanged: the URL differs from the last search in nothing but the sort order.
   function onlySortChanged(c) {
-    const p = c.params;
-    return (p.get('service') || services[0] || '') === svcSel.value && (p.get('tags') || '') === tagsIn.value &&
-      (p.get('minDuration') || '') === minIn.value && (p.get('maxDuration') || '') === maxIn.value &&
-      (p.get('operation') || '') === opSel.value && String(p.get('limit') || DEFAULT_LIMIT) === String(limitIn.value);
+    return searchKey(c) === lastKey;
   }
 }
