@@ -34,12 +34,14 @@ type app struct {
 	dir      *dataDir
 	front    *httpserver.Server // the main HTTP listener
 	auth     *authWiring        // who may use the listeners, and their TLS
-	otlp     *ingest.OTLPServer
-	metrics  *metricsWiring
-	traces   *tracesWiring
-	logs     *logsWiring
-	alerting *alertingWiring
-	slo      *sloWiring
+	// admission bounds the memory of ingest requests in flight (429 past it).
+	admission *ingest.Admission
+	otlp      *ingest.OTLPServer
+	metrics   *metricsWiring
+	traces    *tracesWiring
+	logs      *logsWiring
+	alerting  *alertingWiring
+	slo       *sloWiring
 
 	mu        sync.Mutex // serialises reloads and guards cfg
 	cfg       Config
@@ -83,6 +85,9 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 		return nil, errors.Join(usageError{err}, dir.Close())
 	}
 	a.reloaders = append(a.reloaders, reloader{"auth", a.auth.reload})
+	if a.admission, err = newAdmission(cfg, a.set, log); err != nil {
+		return nil, errors.Join(usageError{err}, dir.Close())
+	}
 
 	// Stores come first, then ingest, then alerting and SLOs, then the UI: each later issue
 	// adds its component here in that order.
@@ -116,6 +121,7 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 		MaxRequestBytes: int64(cfg.OTLP.MaxRequestSize),
 	}
 	a.auth.otlpOptions(&otlpOpts)
+	a.admitOTLP(&otlpOpts)
 	a.otlp = ingest.NewOTLPServer(otlpOpts, a.reg.NewSet(), log)
 	a.mgr.Add(lifecycle.Component{Name: "otlp", Start: a.otlp.Start, Stop: a.otlp.Stop, Failed: a.otlp.Failed()})
 
@@ -142,9 +148,11 @@ func (a *app) router() chi.Router {
 	r.Group(func(r chi.Router) {
 		r.Use(a.whenReady)
 		// Ingest routes are registered before the API mount; chi prefers the exact paths.
-		r.Method("POST", "/api/v1/write", &a.metrics.remoteWrite)
-		r.Method("POST", "/api/v1/import/prometheus", &a.metrics.importText)
-		r.Method("POST", "/api/v1/otlp/v1/metrics", &a.metrics.otlpHTTP)
+		// Each ingest route is gated by the admission limit (429 when ingest is at its memory).
+		metricsMax, logsMax, tracesMax := int64(a.cfg.Metrics.MaxRequestSize), int64(a.cfg.Logs.MaxRequestSize), int64(a.cfg.Traces.MaxRequestSize)
+		r.Method("POST", "/api/v1/write", a.admit("remote_write", metricsMax, &a.metrics.remoteWrite))
+		r.Method("POST", "/api/v1/import/prometheus", a.admit("import", metricsMax, &a.metrics.importText))
+		r.Method("POST", "/api/v1/otlp/v1/metrics", a.admit("otlp_http", metricsMax, &a.metrics.otlpHTTP))
 		// Alertmanager's API v2 (amtool, Prometheus servers sending alerts) and Vigil's
 		// alert-group endpoints; /api/v1/alerts and /api/v1/rules stay Prometheus's.
 		r.Handle("/api/v2/*", &a.alerting.api)
@@ -152,14 +160,14 @@ func (a *app) router() chi.Router {
 		r.Handle("/api/v1/alerts/groups/*", &a.alerting.api)
 		r.Handle("/api/v1/alerts/notifications", &a.alerting.api)
 		// Logs: ingest (JSON lines, Loki push, Elasticsearch bulk under /es) and the query API.
-		r.Method("POST", "/api/v1/logs", &a.logs.jsonLines)
-		r.Method("POST", "/loki/api/v1/push", &a.logs.loki)
-		r.Mount("/es", &a.logs.es)
+		r.Method("POST", "/api/v1/logs", a.admit("jsonlines", logsMax, &a.logs.jsonLines))
+		r.Method("POST", "/loki/api/v1/push", a.admit("loki", logsMax, &a.logs.loki))
+		r.Mount("/es", a.admit("es_bulk", logsMax, &a.logs.es))
 		r.Handle("/api/v1/logs/*", &a.logs.api)
 		r.Handle("/api/v1/slos", &a.slo.api)
 		r.Handle("/api/v1/slos/*", &a.slo.api)
 		// Traces: Zipkin v2 ingest and the Jaeger query API (full paths), plus OTLP JSON by id.
-		r.Method("POST", "/api/v2/spans", &a.traces.zipkin)
+		r.Method("POST", "/api/v2/spans", a.admit("zipkin", tracesMax, &a.traces.zipkin))
 		for _, p := range []string{"/api/services", "/api/services/*", "/api/operations", "/api/traces",
 			"/api/traces/*", "/api/dependencies", "/api/v1/traces/*"} {
 			r.Handle(p, &a.traces.jaeger)
@@ -280,6 +288,7 @@ func restartOnlyChanges(old, cur Config) []string {
 		"otlp_grpc_listen":      old.OTLPGRPCListen != cur.OTLPGRPCListen,
 		"otlp_http_listen":      old.OTLPHTTPListen != cur.OTLPHTTPListen,
 		"log_format":            old.LogFormat != cur.LogFormat,
+		"memory_limit":          old.MemoryLimit != cur.MemoryLimit,
 		"otlp.max_request_size": old.OTLP.MaxRequestSize != cur.OTLP.MaxRequestSize,
 		"self_metrics.interval": old.SelfMetrics.Interval != cur.SelfMetrics.Interval,
 		"auth.session_ttl":      old.Auth.SessionTTL != cur.Auth.SessionTTL,

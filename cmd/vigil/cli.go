@@ -23,6 +23,7 @@ var cliFlags = []cliFlag{
 	{"otlp_http_listen", "address of the OTLP HTTP receiver", func(c *Config) *string { return &c.OTLPHTTPListen }},
 	{"log_level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
 	{"log_format", "logfmt or json", func(c *Config) *string { return &c.LogFormat }},
+	{"memory_limit", `memory to stay under (GOMEMLIMIT), e.g. 2GiB; "auto" is 70% of the machine's`, func(c *Config) *string { return &c.MemoryLimit }},
 }
 
 func flagName(key string) string { return strings.ReplaceAll(key, "_", "-") }

@@ -21,6 +21,10 @@ type Config struct {
 	LogFormat      string `yaml:"log_format"`
 	// ShutdownTimeout bounds a graceful stop: flushing in-flight batches and closing stores.
 	ShutdownTimeout model.Duration `yaml:"shutdown_timeout"`
+	// MemoryLimit is the memory Vigil aims to stay under (Go's GOMEMLIMIT): "auto" takes
+	// GOMEMLIMIT from the environment when set, else 70% of the machine's or cgroup's memory.
+	// A quarter of it bounds the ingest requests in flight; past that, ingest answers 429.
+	MemoryLimit string `yaml:"memory_limit"`
 
 	OTLP        OTLPConfig        `yaml:"otlp"`
 	SelfMetrics SelfMetricsConfig `yaml:"self_metrics"`
@@ -55,6 +59,7 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		LogFormat:       "logfmt",
 		ShutdownTimeout: model.Duration(10 * time.Second),
+		MemoryLimit:     "auto",
 		OTLP:            OTLPConfig{MaxRequestSize: 32 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(15 * time.Second)},
 		Metrics:         DefaultMetricsConfig(),
@@ -104,6 +109,9 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "must be positive, got %s", c.ShutdownTimeout)
 	}
+	if _, err := c.memoryLimitBytes(); err != nil {
+		bad("memory_limit", "%v", err)
+	}
 	if c.OTLP.MaxRequestSize <= 0 {
 		bad("otlp.max_request_size", "must be positive, got %s", c.OTLP.MaxRequestSize)
 	}
@@ -120,4 +128,16 @@ func (c *Config) Validate() error {
 		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})
 	})
 	return errors.Join(errs...)
+}
+
+// memoryLimitBytes is memory_limit in bytes; 0 means "auto".
+func (c *Config) memoryLimitBytes() (int64, error) {
+	if c.MemoryLimit == "auto" || c.MemoryLimit == "" {
+		return 0, nil
+	}
+	n, err := units.ParseBase2Bytes(c.MemoryLimit)
+	if err != nil || n < 64*units.MiB {
+		return 0, fmt.Errorf("%q is not \"auto\" or a size of at least 64MiB such as 2GiB", c.MemoryLimit)
+	}
+	return int64(n), nil
 }

@@ -43,6 +43,7 @@ func TestLoadGoodFile(t *testing.T) {
 		LogLevel:        "debug",
 		LogFormat:       "json",
 		ShutdownTimeout: model.Duration(20 * time.Second),
+		MemoryLimit:     "3GiB",
 		OTLP:            OTLPConfig{MaxRequestSize: 8 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(30 * time.Second)},
 		Metrics: MetricsConfig{
@@ -165,6 +166,16 @@ func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
 			name: "bad size",
 			file: "otlp:\n  max_request_size: -3MiB\n",
 			want: []string{"line 2", `key "otlp.max_request_size"`},
+		},
+		{
+			name: "memory limit too small",
+			file: "memory_limit: 1MiB\n",
+			want: []string{"line 1", `key "memory_limit"`, "at least 64MiB"},
+		},
+		{
+			name:  "memory limit from a flag",
+			flags: []string{"--memory-limit", "lots"},
+			want:  []string{"flag --memory-limit", `"lots" is not "auto"`},
 		},
 		{
 			name:  "invalid value from a flag names the flag",

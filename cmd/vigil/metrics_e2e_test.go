@@ -68,7 +68,7 @@ func toLabelSet(m map[string]string) model.LabelSet {
 // eventually polls f for at most 10 s.
 func eventually(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if f() {
 			return
 		}
