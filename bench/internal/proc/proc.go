@@ -166,3 +166,13 @@ func (p *Proc) Kill() {
 	delete(running, p)
 	mu.Unlock()
 }
+
+// Alive reports whether the process is still running.
+func (p *Proc) Alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
