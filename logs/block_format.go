@@ -2,8 +2,10 @@ package logs
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"hash/crc32"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -16,8 +18,9 @@ import (
 //	bloom    the bloom filter of the terms found in one line only (bloom.go)
 //	dict     the dictionary of the other terms with their lines (block_dict.go)
 //	messages zstd: line count, line times (varint deltas, Unix ns), then each message
-//	records  zstd: per line, Raw with its message cut out, then service, level, trace id,
-//	         span id and the fields, each string a reference into Raw when Raw holds it
+//	records  the lines' trace and span ids as binary (length-prefixed), then zstd: per line,
+//	         Raw with its message and ids cut out, then service, level, trace id, span id
+//	         and the fields, each string a reference into Raw when Raw holds it
 //
 // bloom and dict (the "head") are read by every query that considers the block; messages
 // only when lines must be placed in time or a message clause verified (phrases, wildcards);
@@ -35,6 +38,7 @@ type blockSections struct {
 type blockWriter struct {
 	dict dictBuilder
 	buf  []byte
+	ids  []byte
 }
 
 // encode returns the block's sections (msgs and recs compressed with enc) and its terms.
@@ -57,30 +61,77 @@ func (w *blockWriter) encode(lines []Record, enc *zstd.Encoder) (blockSections, 
 	s.msgs = enc.EncodeAll(b, nil)
 
 	b = b[:0]
+	ids := w.ids[:0]
 	for i := range lines {
-		b = appendLineRecord(b, &lines[i])
+		b, ids = appendLineRecord(b, ids, &lines[i])
 	}
-	s.recs = enc.EncodeAll(b, nil)
-	w.buf = b[:0]
+	s.recs = binary.AppendUvarint(nil, uint64(len(ids)))
+	s.recs = append(s.recs, ids...)
+	s.recs = enc.EncodeAll(b, s.recs)
+	w.buf, w.ids = b[:0], ids[:0]
 	return s, terms
 }
 
-// appendLineRecord appends r's record section entry.
-func appendLineRecord(b []byte, r *Record) []byte {
+// A line's entry in the records section is Raw with its message and its trace and span ids
+// cut out, then references for the other values. Ids are random hex: cut out and stored as
+// binary in a column ahead of the compressed records, they take half the bytes they took as
+// compressed text (the hex also spoiled zstd's literal coding of the text around it).
+//
+//	cut count, then per cut (by position in Raw): kind (0 message, 1 hex id), position in the
+//	cut Raw minus the previous cut's position, for an id its hex length; then the cut Raw
+//	(length-prefixed), then the references (see ref below).
+
+type rawCut struct{ pos, n, kind int }
+
+// appendLineRecord appends r's record entry to b and its cut ids, as binary, to ids.
+func appendLineRecord(b, ids []byte, r *Record) ([]byte, []byte) {
 	raw := unsafe.String(unsafe.SliceData(r.Raw), len(r.Raw))
-	cut := -1
-	if r.Message != "" {
-		cut = strings.Index(raw, r.Message)
+	var cuts [3]rawCut
+	nc := 0
+	add := func(v string, kind int) {
+		if v == "" || kind == 1 && (len(v)%2 != 0 || !isLowerHex(v)) {
+			return
+		}
+		i := strings.Index(raw, v)
+		if i < 0 {
+			return
+		}
+		for _, c := range cuts[:nc] {
+			if i < c.pos+c.n && c.pos < i+len(v) {
+				return // overlaps an earlier cut
+			}
+		}
+		cuts[nc] = rawCut{i, len(v), kind}
+		nc++
 	}
-	if cut >= 0 {
-		b = binary.AppendUvarint(b, uint64(cut)+1)
-		b = binary.AppendUvarint(b, uint64(len(raw)-len(r.Message)))
-		b = append(b, raw[:cut]...)
-		b = append(b, raw[cut+len(r.Message):]...)
-	} else {
-		b = binary.AppendUvarint(b, 0)
-		b = appendString(b, raw)
+	add(r.Message, 0)
+	add(r.TraceID, 1)
+	add(r.SpanID, 1)
+	cs := cuts[:nc]
+	slices.SortFunc(cs, func(a, b rawCut) int { return a.pos - b.pos })
+	b = binary.AppendUvarint(b, uint64(nc))
+	removed, prev := 0, 0
+	cutLen := len(raw)
+	for _, c := range cs {
+		pos := c.pos - removed
+		b = binary.AppendUvarint(b, uint64(c.kind))
+		b = binary.AppendUvarint(b, uint64(pos-prev))
+		if c.kind == 1 {
+			b = binary.AppendUvarint(b, uint64(c.n))
+			// Cannot fail: isLowerHex checked the id, and Raw holds the same bytes.
+			ids, _ = hex.AppendDecode(ids, r.Raw[c.pos:c.pos+c.n])
+		}
+		prev = pos
+		removed += c.n
+		cutLen -= c.n
 	}
+	b = binary.AppendUvarint(b, uint64(cutLen))
+	at := 0
+	for _, c := range cs {
+		b = append(b, raw[at:c.pos]...)
+		at = c.pos + c.n
+	}
+	b = append(b, raw[at:]...)
 	hint := 0
 	ref := func(s string) {
 		if s == "" {
@@ -115,7 +166,16 @@ func appendLineRecord(b []byte, r *Record) []byte {
 		ref(f.Value)
 		b = append(b, byte(f.Kind))
 	}
-	return b
+	return b, ids
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // blockMessages is a decoded messages section.
@@ -152,20 +212,45 @@ func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), le
 // decodeLineRecords decodes a records section into records, with the times and messages of
 // m. Raw and every string alias one buffer per block. Only the lines in want are decoded
 // (nil: all); the others are left zero.
-func decodeLineRecords(raw []byte, m blockMessages, want lineBits) ([]Record, error) {
+func decodeLineRecords(raw, ids []byte, m blockMessages, want lineBits) ([]Record, error) {
 	n := len(m.times)
 	recs := make([]Record, n)
 	d := recordDecoder{b: raw}
 	// Rebuilt Raw lines go into one buffer; it is sized first so that it never moves.
-	size := 0
+	size := 2 * len(ids)
 	for i := range m.msgs {
 		size += len(m.msgs[i])
 	}
 	buf := make([]byte, 0, len(raw)+size)
 	nf := 0
 	for i := range recs {
+		var cuts [3]rawCut
+		nc := d.uvarint()
+		if nc > 3 {
+			return nil, fmt.Errorf("line %d: %w", i, errCorrupt)
+		}
+		pos := 0
+		for j := range cuts[:nc] {
+			c := &cuts[j]
+			c.kind = int(d.uvarint())
+			pos += int(d.uvarint())
+			c.pos = pos
+			if c.kind == 1 {
+				c.n = int(d.uvarint())
+				if c.n/2 > len(ids) || c.n%2 != 0 {
+					return nil, fmt.Errorf("line %d: %w", i, errCorrupt)
+				}
+			}
+		}
+		rest := d.bytes()
+		if d.err != nil {
+			return nil, fmt.Errorf("line %d: %w", i, d.err)
+		}
 		if want != nil && !want.has(i) {
-			if err := d.skipLineRecord(); err != nil {
+			for _, c := range cuts[:nc] {
+				ids = ids[c.n/2:]
+			}
+			if err := d.skipRefs(); err != nil {
 				return nil, fmt.Errorf("line %d: %w", i, err)
 			}
 			continue
@@ -173,23 +258,21 @@ func decodeLineRecords(raw []byte, m blockMessages, want lineBits) ([]Record, er
 		r := &recs[i]
 		r.Time = time.Unix(0, m.times[i]).UTC()
 		r.Message = m.msgs[i]
-		cut := d.uvarint()
-		rest := d.bytes()
-		if d.err != nil {
-			return nil, fmt.Errorf("line %d: %w", i, d.err)
-		}
-		start := len(buf)
-		if cut > 0 {
-			c := int(cut - 1)
-			if c > len(rest) {
+		start, at := len(buf), 0
+		for _, c := range cuts[:nc] {
+			if c.pos < at || c.pos > len(rest) {
 				return nil, fmt.Errorf("line %d: %w", i, errCorrupt)
 			}
-			buf = append(buf, rest[:c]...)
-			buf = append(buf, r.Message...)
-			buf = append(buf, rest[c:]...)
-		} else {
-			buf = append(buf, rest...)
+			buf = append(buf, rest[at:c.pos]...)
+			at = c.pos
+			if c.kind == 0 {
+				buf = append(buf, r.Message...)
+			} else {
+				buf = hex.AppendEncode(buf, ids[:c.n/2])
+				ids = ids[c.n/2:]
+			}
 		}
+		buf = append(buf, rest[at:]...)
 		line := buf[start:len(buf):len(buf)]
 		r.Raw = line
 		ls := bytesString(line)
@@ -238,10 +321,8 @@ func decodeLineRecords(raw []byte, m blockMessages, want lineBits) ([]Record, er
 	return recs, nil
 }
 
-// skipLineRecord skips one line of a records section.
-func (d *recordDecoder) skipLineRecord() error {
-	d.uvarint()
-	d.bytes()
+// skipRefs skips the references of one line of a records section.
+func (d *recordDecoder) skipRefs() error {
 	skip := func() {
 		switch x := d.uvarint(); {
 		case x&1 == 1:
@@ -354,11 +435,16 @@ func (p *partition) readBlock(e blockEntry, dec *zstd.Decoder) ([]Record, error)
 
 // decodeRecords decodes the lines in want (nil: all) of e's compressed records section.
 func (p *partition) decodeRecords(e blockEntry, m blockMessages, recs []byte, want lineBits, dec *zstd.Decoder) ([]Record, error) {
-	raw, err := dec.DecodeAll(recs, nil)
+	rd := recordDecoder{b: recs}
+	ids := rd.bytes()
+	if rd.err != nil {
+		return nil, fmt.Errorf("decode block %d of %s: %w", e.seq, p.dir, rd.err)
+	}
+	raw, err := dec.DecodeAll(rd.b, nil)
 	if err != nil {
 		return nil, fmt.Errorf("decompress block %d of %s: %w", e.seq, p.dir, err)
 	}
-	out, err := decodeLineRecords(raw, m, want)
+	out, err := decodeLineRecords(raw, ids, m, want)
 	if err != nil {
 		return nil, fmt.Errorf("decode block %d of %s: %w", e.seq, p.dir, err)
 	}
