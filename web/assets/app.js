@@ -224,6 +224,12 @@ class Shell {
     } catch (err) {
       console.error(`Vigil: page ${m.route.page} failed to mount:`, err);
       error(el, err);
+      return;
+    }
+    if (cur2.pending && this.current === cur2) {
+      const reason = cur2.pending;
+      cur2.pending = null;
+      this.callUpdate(reason);
     }
   }
 
@@ -242,7 +248,13 @@ class Shell {
   /** Calls the page's update(ctx) with ctx.reason set: 'nav', 'params', 'range', 'refresh'. */
   callUpdate(reason) {
     const cur = this.current;
-    if (!cur || !cur.instance) return;
+    if (!cur) return;
+    if (!cur.instance) {
+      // Still mounting (its first query may take a while): deliver the change once mounted,
+      // or a query typed meanwhile would be lost.
+      cur.pending = cur.pending && cur.pending !== 'refresh' ? cur.pending : reason;
+      return;
+    }
     cur.ctx.reason = reason;
     if (reason === 'range' || reason === 'refresh') {
       for (const fn of cur.listeners) {

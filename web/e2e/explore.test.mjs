@@ -69,6 +69,17 @@ export default [
     },
   },
   {
+    name: 'a capped graph says so',
+    async run({page, base, expect, shot}) {
+      // One series per metric name: Vigil's own metrics alone are well over 100.
+      await page.goto(base + '/explore?q=' + encodeURIComponent('count by (__name__) ({__name__=~".+"})'));
+      await page.waitForSelector('.ex-result .uplot canvas');
+      const n = await page.textContent('.vg-notice');
+      expect(/^Graph shows 100 of [\d,]+ series/.test(n), `cap stated: ${n}`);
+      await shot('capped');
+    },
+  },
+  {
     name: 'instant query as a table',
     async run({page, base, expect}) {
       await page.goto(base + '/explore?mode=instant&q=' + encodeURIComponent('queue_depth'));

@@ -31,8 +31,12 @@ export default [
   },
   {
     name: 'the field sidebar filters by a top value',
-    async run({page, base, expect}) {
+    async run({page, base, seed, expect}) {
       await page.goto(base + '/logs');
+      // Everything in the last hour is more than the default 1,000 lines: the cap is stated.
+      await page.waitForSelector('.vg-notice');
+      const n = await page.textContent('.vg-notice');
+      expect(n.startsWith('Showing 1,000 of ') && n.includes('narrow the range'), `cap stated: ${n}`);
       await page.waitForSelector('.logs-side details[data-field="level"] .fv');
       await page.click('.logs-side details[data-field="level"] .fv[title^="level:error"]');
       await expect.poll(() => new URL(page.url()).searchParams.get('q') === 'level:error', 'query set from the sidebar');

@@ -6,7 +6,10 @@
 // testdata/*.seed.mjs), launches Debian's /usr/bin/chromium headless through playwright-core
 // and runs every web/e2e/*.test.mjs. A test file exports
 //
-//   export default [{name, allowFailures?, async run({page, base, seed, expect, shot})}]
+//   export default [{name, allowFailures?, contextOptions?, async run({page, base, seed, expect, shot})}]
+//
+// The browser context is 1280x800, en-US, in UTC; contextOptions (Playwright's newContext
+// options, e.g. {timezoneId: 'Europe/Berlin'}) override that for one test.
 //
 // A test fails when run throws, on any console error or uncaught page error, and on any failed
 // request (a network failure, or an HTTP status >= 400) — except requests whose URL contains
@@ -132,7 +135,7 @@ function safeName(s) {
 }
 
 async function runTest(browser, env, file, test) {
-  const context = await browser.newContext({viewport: {width: 1280, height: 800}, timezoneId: 'UTC', locale: 'en-US'});
+  const context = await browser.newContext({viewport: {width: 1280, height: 800}, timezoneId: 'UTC', locale: 'en-US', ...test.contextOptions});
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems = [];

@@ -57,6 +57,25 @@ export default [
     },
   },
   {
+    name: 'typed times are read in the local zone when it is displayed',
+    contextOptions: {timezoneId: 'Europe/Berlin'},
+    async run({page, base, expect}) {
+      await page.goto(base + '/explore?tz=local');
+      await page.waitForSelector('.vg-page-body');
+      await page.click('.vg-range-btn');
+      expect((await page.textContent('.vg-picker .vg-hint')).match(/GMT\+1|CET/), 'the hint names the local zone');
+      await page.fill('.vg-picker input[aria-label="From"]', '2026-01-02 10:00');
+      await page.fill('.vg-picker input[aria-label="To"]', '2026-01-02 11:00');
+      await page.keyboard.press('Enter');
+      expect.eq(new URL(page.url()).searchParams.get('from'), '2026-01-02T09:00:00.000Z', '10:00 in Berlin is 09:00 UTC');
+      const label = await page.textContent('.vg-range-btn');
+      expect(label.includes('2026-01-02 10:00') && /GMT\+1|CET/.test(label), `label in local time with its zone: ${label}`);
+      // Switching to UTC shows the same instant in UTC.
+      await page.click('.vg-seg button[data-tz="utc"]');
+      await expect.poll(async () => (await page.textContent('.vg-range-btn')).includes('2026-01-02 09:00'), 'same range shown in UTC');
+    },
+  },
+  {
     name: 'shortcut list and theme',
     async run({page, base, expect, shot}) {
       await page.emulateMedia({colorScheme: 'dark'});

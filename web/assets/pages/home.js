@@ -5,7 +5,7 @@
 import {h} from '../lib/dom.js';
 import {sparkline} from '../lib/chart.js';
 import {queries, byLabel, budgetClass, budgetText, severityClass, serviceOf} from '../lib/golden.js';
-import {int, pct, rate, dur, promDuration} from '../lib/fmt.js';
+import {int, num, pct, rate, dur, promDuration} from '../lib/fmt.js';
 
 export const title = 'Services';
 
@@ -53,7 +53,7 @@ export async function mount(el, ctx) {
       const m = queries('http', w);
       const sr = queries('spans', rw);
       const mr = queries('http', rw);
-      const [sRate, sErr, s50, s95, s99, mRate, mErr, m50, m95, m99, sTrend, sErrTrend, mTrend, mErrTrend, up, jaeger, jobs, slos, alerts] = await Promise.all([
+      const [sRate, sErr, s50, s95, s99, mRate, mErr, m50, m95, m99, sTrend, sErrTrend, mTrend, mErrTrend, up, cpu, jaeger, jobs, slos, alerts] = await Promise.all([
         soft(inst(s.rate), 'span metrics', problems), soft(inst(s.errors), 'span errors', problems),
         soft(inst(s.p50), 'latency', problems), soft(inst(s.p95), 'latency', problems), soft(inst(s.p99), 'latency', problems),
         soft(inst(m.rate), 'http metrics', problems), soft(inst(m.errors), 'http errors', problems),
@@ -61,6 +61,9 @@ export async function mount(el, ctx) {
         soft(range(sr.rate), 'trend', problems), soft(range(sr.errors), 'trend', problems),
         soft(range(mr.rate), 'trend', problems), soft(range(mr.errors), 'trend', problems),
         soft(inst('up'), 'up', problems),
+        // Saturation where known: CPU used, from the process collector every Prometheus
+        // client library and OpenTelemetry's Prometheus translation export.
+        soft(inst(`sum by (job) (rate(process_cpu_seconds_total[${w}]))`), 'cpu', problems),
         soft(ctx.api('/api/services', null, {signal}).then((r) => r.data || []), 'trace services', problems),
         soft(ctx.api('/api/v1/label/job/values', {start: start / 1000, end: end / 1000}, {signal}).then((r) => r.data || []), 'jobs', problems),
         soft(ctx.api('/api/v1/slos', null, {signal}).then((r) => r.data || []), 'SLOs', problems),
@@ -98,6 +101,7 @@ export async function mount(el, ctx) {
         x.up = (x.up || 0) + (parseFloat(r.value[1]) === 1 ? 1 : 0);
         x.targets = (x.targets || 0) + 1;
       }
+      for (const [j, v] of byLabel(cpu, 'job')) if (j && svcs.has(j)) svcs.get(j).cpu = v;
       for (const s of slos || []) if (s.service) get(s.service).slos.push(s);
       let orphans = 0;
       for (const a of alerts || []) {
@@ -137,6 +141,7 @@ export async function mount(el, ctx) {
       h('thead', null, h('tr', null,
         h('th', null, 'Service'), h('th', {class: 'num'}, 'Rate'), h('th', {class: 'num'}, 'Errors'),
         h('th', {class: 'num hide-narrow'}, 'p50'), h('th', {class: 'num hide-narrow'}, 'p95'), h('th', {class: 'num'}, 'p99'),
+        h('th', {class: 'num hide-narrow', title: 'CPU cores used (process_cpu_seconds_total), where the service exports it'}, 'CPU'),
         h('th', {class: 'hide-narrow'}, 'Rate trend'), h('th', {class: 'hide-narrow'}, 'Error trend'),
         h('th', null, 'SLOs'), h('th', null, 'Alerts'))),
       h('tbody', null, shown.map((r) => {
@@ -150,6 +155,7 @@ export async function mount(el, ctx) {
           h('td', {class: 'num c-p50 hide-narrow'}, r.p50 != null ? dur(r.p50) : '–'),
           h('td', {class: 'num c-p95 hide-narrow'}, r.p95 != null ? dur(r.p95) : '–'),
           h('td', {class: 'num c-p99'}, r.p99 != null ? dur(r.p99) : '–'),
+          h('td', {class: 'num c-cpu hide-narrow'}, r.cpu != null ? num(r.cpu) + ' cores' : '–'),
           h('td', {class: 'spark hide-narrow'}, r.trend ? sparkline(r.trend, {title: 'request rate over the range'}) : ''),
           h('td', {class: 'spark hide-narrow'}, r.errTrend ? sparkline(r.errTrend, {color: 'var(--err)', title: 'error ratio over the range'}) : ''),
           h('td', null, h('div', {class: 'svc-alerts'}, r.slos.map((s) => h('a', {href: `/slos/${encodeURIComponent(s.name)}`,

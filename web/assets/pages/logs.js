@@ -169,7 +169,9 @@ export async function mount(el, ctx) {
     return l;
   }
 
-  async function search() {
+  async function search(reason) {
+    // An auto-refresh keeps the reader's place in the list.
+    const keepScroll = reason === 'refresh';
     const st = state();
     input.value = st.q;
     limitSel.value = String(st.limit);
@@ -205,13 +207,13 @@ export async function mount(el, ctx) {
         pageEnd = (BigInt(nanos(got[got.length - 1].time)) + 1n).toString();
         if (first) {
           lines = got.slice();
-          list.setItems(lines); // show the first page while the rest loads
+          list.setItems(lines, {keepScroll}); // show the first page while the rest loads
         }
       }
       if (signal.aborted) return;
       ctx.error(errEl, null);
       lines = got;
-      list.setItems(lines);
+      list.setItems(lines, {keepScroll});
       for (const id of uiState.keys()) if (!seen.has(id)) uiState.delete(id);
       ctx.notice(noticeEl, lines.length < total
         ? `Showing ${int(lines.length)} of ${int(total)} lines, newest first — narrow the range or the query${st.limit < LIMITS[LIMITS.length - 1] ? ', or load more lines' : ''}.`
@@ -394,7 +396,7 @@ export async function mount(el, ctx) {
     if (c && c.reason === 'refresh' && st.live) return;
     if (!(c && c.reason === 'params' && key === lastKey)) {
       lastKey = key;
-      await search();
+      await search(c && c.reason);
     }
     if (st.live && (!tail || tail.q !== st.q)) startTail();
     else if (!st.live) stopTail();

@@ -4,7 +4,7 @@
 import {h} from '../lib/dom.js';
 import {timeChart, matrixToSeries, emptyChart} from '../lib/chart.js';
 import {queries, byLabel, budgetClass, budgetText, severityClass, serviceOf, esc, SPAN_CALLS} from '../lib/golden.js';
-import {int, pct, rate, dur, promDuration} from '../lib/fmt.js';
+import {int, num, pct, rate, dur, promDuration} from '../lib/fmt.js';
 
 export const title = 'Service';
 
@@ -76,8 +76,9 @@ export async function mount(el, ctx) {
       const r = queries(src, rw, {service: name});
       const opsQ = queries(src, w, {service: name, by: src === 'spans' ? 'span_name' : 'handler'});
       const us = (ms) => Math.round(ms * 1000);
-      const [now, rateT, errT, l50, l95, l99, opRate, opErr, opP95, slos, alerts] = await Promise.all([
+      const [now, cpu, rateT, errT, l50, l95, l99, opRate, opErr, opP95, slos, alerts] = await Promise.all([
         Promise.all([s.rate, s.errors, s.p50, s.p95, s.p99].map((x) => inst(x).then((res) => byLabel(res, label).get(name)))),
+        inst(`sum(rate(process_cpu_seconds_total{job="${esc(name)}"}[${w}]))`).then((res) => (res[0] ? parseFloat(res[0].value[1]) : null)),
         range(r.rate), range(r.errors), range(r.p50), range(r.p95), range(r.p99),
         inst(`topk(${TOP_OPS}, ${opsQ.rate})`), inst(opsQ.errors), inst(opsQ.p95),
         ctx.api('/api/v1/slos', null, {signal}).then((x) => (x.data || []).filter((o) => o.service === name)).catch(() => []),
@@ -86,10 +87,11 @@ export async function mount(el, ctx) {
       ]);
       ctx.error(errEl, null);
       const [vr, ve, v50, v95, v99] = now;
-      stats.replaceChildren(
+      stats.replaceChildren(...[
         stat('Rate', vr != null ? rate(vr) : '–'), stat('Errors', ve != null ? pct(ve) : '–'),
         stat('p50', v50 != null ? dur(v50) : '–'), stat('p95', v95 != null ? dur(v95) : '–'), stat('p99', v99 != null ? dur(v99) : '–'),
-        stat('Window', w));
+        cpu != null ? stat('CPU', num(cpu) + ' cores') : null,
+        stat('Window', w)].filter(Boolean));
       badges.replaceChildren(
         ...slos.map((o) => h('a', {href: `/slos/${encodeURIComponent(o.name)}`, class: 'vg-badge ' + budgetClass(o.budget_remaining)},
           `SLO ${o.name}: ${budgetText(o.budget_remaining)}`)),
