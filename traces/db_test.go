@@ -249,3 +249,36 @@ func TestClosed(t *testing.T) {
 		t.Errorf("second close: %v", err)
 	}
 }
+
+// TestOpenRefusesOtherFormat: a directory of format 1 (keys but no format key) or of an
+// unknown format is refused with ErrFormat, and left as it was.
+func TestOpenRefusesOtherFormat(t *testing.T) {
+	for name, keys := range map[string][][2]string{
+		"format 1":       {{"s\x00\x00\x00\x01span", "record"}},
+		"unknown format": {{string(formatKey), "vigil-traces-99"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			pdb, err := pebble.Open(dir, &pebble.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kv := range keys {
+				if err := pdb.Set([]byte(kv[0]), []byte(kv[1]), pebble.Sync); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := pdb.Close(); err != nil {
+				t.Fatal(err)
+			}
+			db, err := Open(dir, DefaultOptions(), nil, nil)
+			if err == nil {
+				db.Close()
+				t.Fatal("opened a store of another format")
+			}
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "delete it") {
+				t.Errorf("got %v, want ErrFormat saying what to do", err)
+			}
+		})
+	}
+}

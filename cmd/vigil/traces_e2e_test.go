@@ -98,6 +98,25 @@ func TestTracesEndToEnd(t *testing.T) {
 	if _, body := get(t, base+"/api/services"); !strings.Contains(body, `"checkout"`) || !strings.Contains(body, `"frontend"`) {
 		t.Errorf("/api/services = %s", body)
 	}
+	// The trace page's API is served beside /api/v1/traces/{id}: the tree one level deep
+	// (the root, with the size of what hangs below it), and the server span in full.
+	code, body := get(t, base+"/api/v1/traces/"+traceID+"/tree?depth=1")
+	var tree struct {
+		SpanCount int
+		Omitted   int
+		Spans     []struct {
+			SpanID, Name    string
+			DescendantCount int
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &tree); err != nil || code != 200 || tree.SpanCount != 3 || tree.Omitted != 2 ||
+		len(tree.Spans) != 1 || tree.Spans[0].Name != "GET /cart" || tree.Spans[0].DescendantCount != 2 {
+		t.Errorf("GET /api/v1/traces/%s/tree: %d %s (%v)", traceID, code, body, err)
+	}
+	code, body = get(t, base+"/api/v1/traces/"+traceID+"/spans/"+server.SpanContext().SpanID().String())
+	if code != 200 || !strings.Contains(body, `"statusMessage":"card declined"`) || !strings.Contains(body, `"cart.id"`) {
+		t.Errorf("GET span: %d %s", code, body)
+	}
 
 	// Span metrics: the error on checkout's server span is counted by status.
 	eventually(t, "span metrics", func() bool {
