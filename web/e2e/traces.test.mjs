@@ -133,6 +133,10 @@ export default [
         await page.click('.wf-row:has(.wf-count) .wf-toggle');
         await expect.poll(async () => !(await page.textContent('.tr-cap')).includes(`Showing ${loaded} of`), 'more spans loaded');
         expect((await rowsShown(page)) >= before, 'the children are shown');
+        // Details of a span come from /spans/<spanID>, with its attributes.
+        await page.click('.wf-row >> nth=1 >> .wf-op');
+        await page.waitForSelector('.tr-detail-body');
+        expect((await page.textContent('.tr-detail')).includes('bulk.index'), 'span attributes loaded on demand');
       } else {
         const msg = await page.textContent('.tr-error');
         expect(msg.includes('more than 10,000 spans') && msg.includes('/tree'), `clear message: ${msg}`);

@@ -93,6 +93,7 @@ function toMicros(t) {
 
 // selfMicros is the span's time not covered by any child.
 function selfMicros(model, s) {
+  if (s.childCount > s.children.length) return null; // children not loaded (tree API): unknown
   if (!s.children.length) return s.duration;
   const iv = s.children.map(c => [Math.max(model.spans[c].start, s.start), Math.min(model.spans[c].end, s.end)]).filter(([a, b]) => b > a);
   iv.sort((a, b) => a[0] - b[0]);

@@ -146,6 +146,7 @@ export async function mount(el, ctx) {
       renderTreeCap(ctx);
       collapsed.delete(i);
       apply(ctx, true);
+      startCritical(); // restates how much is loaded
     } catch (err) {
       ctx.error(errBox, err);
     } finally {
