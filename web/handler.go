@@ -58,7 +58,9 @@ func Handler() http.Handler {
 			serveBytes(w, r, "index.html", index)
 		case isFile(sub, name):
 			files.ServeHTTP(w, r)
-		case slices.Contains(assetExts, strings.ToLower(path.Ext(name))):
+		case slices.Contains(assetExts, strings.ToLower(path.Ext(name))), strings.HasPrefix(name, "api/"):
+			// An API path that no API answered is a client's mistake: it gets a 404, not
+			// a page of HTML.
 			http.NotFound(w, r)
 		default:
 			serveBytes(w, r, "index.html", index)

@@ -39,6 +39,7 @@ func TestHandler(t *testing.T) {
 		{"missing script is a 404", "GET", "/pages/nope.js", 404, "text/plain", false},
 		{"missing style is a 404", "GET", "/nope.css", 404, "text/plain", false},
 		{"post refused", "POST", "/explore", 405, "text/plain", false},
+		{"unknown API path is a 404", "GET", "/api/v9/nothing", 404, "text/plain", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -67,17 +67,26 @@ export async function mount(el, ctx) {
     renderDetail: (l) => detail(l),
   });
 
-  const showRange = () => {
-    const {start, end} = ctx.range();
-    return end - start > 20 * 3600e3;
+  // Rows show the date only when the range spans more than a day (set per search, not per
+  // row: rows are drawn on every scroll frame).
+  let datesInRows = false;
+  // A class, not a computed colour: reading CSS variables per row forces a style recalc on
+  // every scroll frame.
+  const levelClass = (lv) => {
+    const l = String(lv || '').toLowerCase();
+    if (/^(fatal|critical|crit|error|err|alert|emerg)/.test(l)) return 'lvl-error';
+    if (/^warn/.test(l)) return 'lvl-warn';
+    if (/^(info|notice)/.test(l)) return 'lvl-info';
+    if (/^(debug|trace)/.test(l)) return 'lvl-debug';
+    return 'lvl-other';
   };
 
   function row(l) {
     const msg = l.message || l.raw || '';
     const long = msg.length > ROW_PREVIEW;
     return h('div', {class: 'log-row'},
-      h('span', {class: 'log-time'}, ctx.fmtTime(l.t, {date: showRange(), ms: true})),
-      h('span', {class: 'log-lvl', style: {color: levelColor(l.level)}}, l.level || '–'),
+      h('span', {class: 'log-time'}, ctx.fmtTime(l.t, {date: datesInRows, ms: true})),
+      h('span', {class: 'log-lvl ' + levelClass(l.level)}, l.level || '–'),
       l.service ? h('span', {class: 'log-svc'}, l.service) : null,
       h('span', {class: 'log-msg'}, long ? msg.slice(0, ROW_PREVIEW) + '…' : msg),
       long ? h('span', {class: 'log-trunc', title: 'Open the line to see all of it'}, `truncated · ${bytes(msg.length)}`) : null,
@@ -179,6 +188,7 @@ export async function mount(el, ctx) {
     abort = new AbortController();
     const signal = abort.signal;
     const {start, end} = ctx.range();
+    datesInRows = end - start > 20 * 3600e3;
     ctx.busy(listWrap, true);
     ctx.busy(histoWrap, true);
     const vol = volume(st, start, end, signal);
