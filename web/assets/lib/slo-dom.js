@@ -1,27 +1,10 @@
-// Small DOM helpers shared by the PAGES modules (SLOs, traces, alerts): element building,
-// stylesheet loading and theme colours read from the shell's CSS variables.
+// Small DOM helpers shared by the PAGES modules (SLOs, traces, alerts): stylesheet loading,
+// theme colours from the shell's CSS variables, and the Prometheus answer envelope.
 
-// h builds an element: h('a', {href: '/x', class: 'y', onclick: fn}, 'text', child, ...).
-// Attributes starting with "on" become listeners; null/false children and attrs are skipped.
-export function h(tag, attrs, ...kids) {
-  const el = document.createElement(tag);
-  if (attrs) {
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v == null || v === false) continue;
-      if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-      else if (k === 'class') el.className = v;
-      else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
-      else if (k === 'dataset') Object.assign(el.dataset, v);
-      else if (k in el && typeof v !== 'string') el[k] = v;
-      else el.setAttribute(k, v === true ? '' : v);
-    }
-  }
-  for (const c of kids.flat(Infinity)) {
-    if (c == null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
+// h is the shell's element builder (lib/dom.js), re-exported so the PAGES modules import
+// their helpers from one place.
+export { h } from './dom.js';
+import { h } from './dom.js';
 
 // loadCSS adds a page stylesheet once (path relative to the site root).
 export function loadCSS(href) {

@@ -196,6 +196,9 @@ export async function mount(el, ctx) {
     hideBox.checked = p.get('hide') === '1';
     critBox.checked = p.get('crit') !== '0';
     if (force || !filter || filter.text !== text) {
+      // A new hiding filter starts from everything expanded, so no match sits unseen under
+      // a span collapsed earlier.
+      if (filter && filter.text !== text && p.get('hide') === '1') collapsed = new Set();
       const f = parseFilter(text);
       filter = { text, f };
       match = f.empty || f.error ? null : matchAll(model, f);
