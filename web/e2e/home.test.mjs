@@ -24,6 +24,13 @@ export default [
       expect(co.includes('availability') || co.includes('checkout-availability'), `checkout shows its SLO badge: ${co}`);
       expect((await page.locator('.svc-table tr[data-service="checkout"] svg.vg-spark :is(path, circle)').count()) > 0, 'sparkline drawn');
       await shot('overview');
+      // A firing-alert badge opens the Alerts page filtered to the service.
+      await page.click('.svc-table tr[data-service="checkout"] a.vg-badge:has-text("1 high")');
+      await page.waitForURL(/\/alerts\?/);
+      expect.eq(new URL(page.url()).searchParams.get('filter'), 'service="checkout"', 'alerts filtered to the service');
+      await expect.poll(async () => (await page.textContent('body')).includes('CheckoutHighLatency'), 'the seeded alert listed');
+      await page.goBack();
+      await page.waitForSelector('.svc-table tr[data-service="checkout"]');
       await page.click('.svc-table tr[data-service="checkout"] td.name a');
       await page.waitForURL(/\/services\/checkout/);
       await page.waitForSelector('.svc-stat');

@@ -76,6 +76,19 @@ export default [
     },
   },
   {
+    name: 'auto-refresh runs the query again',
+    async run({page, base, expect}) {
+      let queries = 0;
+      page.on('request', (r) => r.url().includes('/api/v1/query_range') && queries++);
+      await page.goto(base + '/explore?refresh=5s&q=' + encodeURIComponent('sum(up)'));
+      await page.waitForSelector('.ex-result .uplot canvas');
+      expect.eq(await page.inputValue('select[aria-label="Auto-refresh"]'), '5s', 'refresh shown as set');
+      await expect.poll(() => queries >= 2, 'a second query within the refresh period', {timeout: 15_000});
+      await page.selectOption('select[aria-label="Auto-refresh"]', '');
+      expect(!new URL(page.url()).searchParams.has('refresh'), 'refresh off leaves the URL');
+    },
+  },
+  {
     name: 'shortcut list and theme',
     async run({page, base, expect, shot}) {
       await page.emulateMedia({colorScheme: 'dark'});

@@ -77,6 +77,12 @@ export function severityClass(sev) {
   return 'info';
 }
 
+/** alertsHref(labels) -> the Alerts page filtered to the service an alert is about. */
+export function alertsHref(labels) {
+  const key = ['service', 'service_name', 'job'].find((k) => labels[k]);
+  return key ? '/alerts?filter=' + encodeURIComponent(`${key}="${esc(labels[key])}"`) : '/alerts';
+}
+
 /** serviceOf(alert labels) -> the service an alert is about, if it names one. */
 export function serviceOf(labels) {
   return labels.service || labels.service_name || labels.job || '';

@@ -4,7 +4,7 @@
 
 import {h} from '../lib/dom.js';
 import {sparkline} from '../lib/chart.js';
-import {queries, byLabel, budgetClass, budgetText, severityClass, serviceOf} from '../lib/golden.js';
+import {queries, byLabel, budgetClass, budgetText, severityClass, serviceOf, alertsHref} from '../lib/golden.js';
 import {int, num, pct, rate, dur, promDuration} from '../lib/fmt.js';
 
 export const title = 'Services';
@@ -133,10 +133,6 @@ export async function mount(el, ctx) {
         h('p', null, 'Point an OpenTelemetry SDK at 127.0.0.1:4317 (gRPC) or :4318 (HTTP), or Prometheus remote_write at /api/v1/write — see the README.')));
       return;
     }
-    const qs = (extra) => {
-      const u = new URLSearchParams(extra);
-      return '?' + u.toString();
-    };
     body.replaceChildren(h('table', {class: 'vg-table svc-table'},
       h('thead', null, h('tr', null,
         h('th', null, 'Service'), h('th', {class: 'num'}, 'Rate'), h('th', {class: 'num'}, 'Errors'),
@@ -161,13 +157,13 @@ export async function mount(el, ctx) {
           h('td', null, h('div', {class: 'svc-alerts'}, r.slos.map((s) => h('a', {href: `/slos/${encodeURIComponent(s.name)}`,
             class: 'vg-badge ' + budgetClass(s.budget_remaining), title: `${s.name}: objective ${s.objective}%, budget remaining ${pct(s.budget_remaining)}`},
           `${s.name.replace(r.name + '.', '').replace(r.name + '-', '')}: ${budgetText(s.budget_remaining)}`)))),
-          h('td', null, h('div', {class: 'svc-alerts'}, alertBadges(r.alerts, qs))));
+          h('td', null, h('div', {class: 'svc-alerts'}, alertBadges(r.alerts))));
       }))));
     if (shown.length < rows.length) ctx.notice(noticeEl, `Showing ${shown.length} of ${rows.length} services matching "${f}".`);
     else ctx.notice(noticeEl, null);
   }
 
-  function alertBadges(alerts, qs) {
+  function alertBadges(alerts) {
     if (!alerts.length) return [h('span', {class: 'vg-muted'}, 'none')];
     const bySev = new Map();
     for (const a of alerts) {
@@ -175,7 +171,7 @@ export async function mount(el, ctx) {
       if (!bySev.has(s)) bySev.set(s, []);
       bySev.get(s).push(a);
     }
-    return [...bySev].map(([sev, list]) => h('a', {href: '/alerts' + qs({filter: `service=${serviceOf(list[0].labels)}`}),
+    return [...bySev].map(([sev, list]) => h('a', {href: alertsHref(list[0].labels),
       class: 'vg-badge ' + severityClass(sev), title: list.map((a) => a.labels.alertname).join(', ')},
     `${list.length} ${sev}`));
   }

@@ -3,7 +3,7 @@
 
 import {h} from '../lib/dom.js';
 import {timeChart, matrixToSeries, emptyChart} from '../lib/chart.js';
-import {queries, byLabel, budgetClass, budgetText, severityClass, serviceOf, esc, SPAN_CALLS} from '../lib/golden.js';
+import {queries, byLabel, budgetClass, budgetText, severityClass, serviceOf, alertsHref, esc, SPAN_CALLS} from '../lib/golden.js';
 import {int, num, pct, rate, dur, promDuration} from '../lib/fmt.js';
 
 export const title = 'Service';
@@ -95,7 +95,7 @@ export async function mount(el, ctx) {
       badges.replaceChildren(
         ...slos.map((o) => h('a', {href: `/slos/${encodeURIComponent(o.name)}`, class: 'vg-badge ' + budgetClass(o.budget_remaining)},
           `SLO ${o.name}: ${budgetText(o.budget_remaining)}`)),
-        ...alerts.map((a) => h('a', {href: '/alerts', class: 'vg-badge ' + severityClass(a.labels.severity), title: (a.annotations && a.annotations.summary) || ''},
+        ...alerts.map((a) => h('a', {href: alertsHref(a.labels), class: 'vg-badge ' + severityClass(a.labels.severity), title: (a.annotations && a.annotations.summary) || ''},
           `${a.labels.alertname} (${a.labels.severity || 'no severity'})`)));
       chartObjs.splice(0).forEach((c) => c.destroy());
       drawChart(charts.rate, rateT, () => 'req/s', (v) => rate(v), start, end);
