@@ -218,7 +218,7 @@ export async function mount(el, ctx) {
         h('td', { class: 'nowrap' },
           s.status.state !== 'expired' ? h('button', { class: 'vg-btn', type: 'button', onclick: e => expire(e.currentTarget, s) }, 'Expire') : null,
           h('button', { class: 'vg-btn', type: 'button', title: 'a new silence with the same matchers', onclick: () => openSilenceDialog(ctx, { matchers: s.matchers, comment: s.comment }, id => ctx.setParams({ tab: 'silences', silence: id })) }, 'Recreate')))))));
-    if (!rows.length) silList.append(h('p', { class: 'vg-muted' }, q ? 'No silence matches.' : 'No silences.'));
+    if (!rows.length) silList.replaceChildren(h('p', { class: 'vg-muted' }, q ? 'No silence matches.' : 'No silences.'));
   }
 
   async function expire(btn, s) {
@@ -253,7 +253,7 @@ export async function mount(el, ctx) {
         h('td', { class: 'num' }, dur(r.durationNs / 1e6)),
         h('td', { class: 'mono vg-small' }, r.groupKey),
         h('td', { class: r.error ? 'vg-err-text' : 'vg-ok-text' }, r.error ? `${r.error}${r.willRetry ? ' (will retry)' : ''}` : 'delivered'))))));
-    if (!rows.length) histList.append(h('p', { class: 'vg-muted' }, 'No notification has been sent since Vigil started.'));
+    if (!rows.length) histList.replaceChildren(h('p', { class: 'vg-muted' }, 'No notification has been sent since Vigil started.'));
   }
 
   // ---- tabs, URL state and loading ----
