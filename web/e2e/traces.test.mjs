@@ -235,4 +235,19 @@ export default [
       expect((await page.textContent('.tr-error')).includes('was not found'), 'unknown trace explained');
     },
   },
+  {
+    name: 'the logs link of a trace finds its log lines',
+    async run({page, base, seed, expect}) {
+      // seed.mjs gives every error log line the id of a failing trace.
+      const id = seed.failingTraceIDs[1];
+      await page.goto(`${base}/traces/${id}`);
+      await page.waitForSelector('.wf-row');
+      await page.click('.tr-logs');
+      await page.waitForURL(/\/logs\?/);
+      expect.eq(new URL(page.url()).searchParams.get('q'), `trace_id:${id}`, 'the query names the trace');
+      await page.waitForSelector('.logs-list .vl-row');
+      const msg = await page.textContent('.logs-list .vl-row .log-msg');
+      expect(msg.includes('payment failed'), `a log line of the trace: ${msg}`);
+    },
+  },
 ];
