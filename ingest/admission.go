@@ -108,7 +108,7 @@ func (a *Admission) HTTP(protocol string, limit int64, next http.Handler) http.H
 		release, ok := a.acquire(r.Context(), weighHTTP(r, limit))
 		if !ok {
 			a.refused(protocol)
-			secs := strconv.Itoa(int(max(1, a.opts.RetryAfter.Round(time.Second)/time.Second)))
+			secs := retryAfterSeconds(a.opts.RetryAfter)
 			w.Header().Set("Retry-After", secs)
 			msg := "ingest is at its memory limit: retry after " + secs + "s"
 			if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasSuffix(r.URL.Path, "/otlp/v1/metrics") {
@@ -145,11 +145,22 @@ func (a *Admission) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 }
 
 func (a *Admission) grpcRefusal() error {
-	st := status.New(codes.ResourceExhausted, "ingest is at its memory limit: retry later")
-	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(a.opts.RetryAfter)}); err == nil {
+	return retryLater("ingest is at its memory limit: retry later", a.opts.RetryAfter)
+}
+
+// retryLater is a ResourceExhausted status carrying RetryInfo: OpenTelemetry exporters retry
+// ResourceExhausted only when the server says when.
+func retryLater(msg string, after time.Duration) error {
+	st := status.New(codes.ResourceExhausted, msg)
+	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(after)}); err == nil {
 		st = d
 	}
 	return st.Err()
+}
+
+// retryAfterSeconds is a Retry-After header value.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.Itoa(int(max(1, d.Round(time.Second)/time.Second)))
 }
 
 // decodedExpansion estimates how much more memory a request holds once decoded and converted

@@ -76,7 +76,12 @@ func (h *esHandler) serveBulk(w http.ResponseWriter, r *http.Request) (int, reje
 	}
 	p.tally.accepted = len(p.recs)
 	if len(p.recs) > 0 {
-		if err := h.sink.WriteLogs(r.Context(), p.recs); err != nil {
+		if err := h.opts.writeLogs(r.Context(), h.sink, p.recs); storeBusy(err) {
+			// Elasticsearch's own answer when its write queue is full; shippers back off on it.
+			w.Header().Set("Retry-After", retryAfterSeconds(storeBusyRetry))
+			esError(w, http.StatusTooManyRequests, "es_rejected_execution_exception", fmt.Sprintf("log store is behind: %v", err))
+			return http.StatusTooManyRequests, reasonStoreBusy
+		} else if err != nil {
 			h.log.Error("Elasticsearch bulk logs not stored", "docs", len(p.recs), "err", err)
 			esError(w, http.StatusServiceUnavailable, "unavailable_shards_exception", fmt.Sprintf("store logs: %v", err))
 			return http.StatusServiceUnavailable, reasonStorage

@@ -88,15 +88,19 @@ func (h *jsonLinesHandler) serve(w http.ResponseWriter, r *http.Request) (int, r
 	if err := p.parse(body); err != nil {
 		return fail(http.StatusBadRequest, reasonBadJSON, err)
 	}
-	return storeLogBatch(w, r, h.sink, p.recs, p.tally, h.self, h.log)
+	return storeLogBatch(w, r, h.opts, h.sink, p.recs, p.tally, h.self, h.log)
 }
 
 // storeLogBatch hands the accepted records to the sink and answers with the tally: 200, 400
 // if lines were sent and none was accepted, 503 if the sink failed.
-func storeLogBatch(w http.ResponseWriter, r *http.Request, sink LogSink, recs []logs.Record, tally *lineTally, self logsSelfMetrics, log *slog.Logger) (int, rejectReason) {
+func storeLogBatch(w http.ResponseWriter, r *http.Request, opts LogsIngestOptions, sink LogSink, recs []logs.Record, tally *lineTally, self logsSelfMetrics, log *slog.Logger) (int, rejectReason) {
 	tally.accepted = len(recs)
 	if len(recs) > 0 {
-		if err := sink.WriteLogs(r.Context(), recs); err != nil {
+		if err := opts.writeLogs(r.Context(), sink, recs); storeBusy(err) {
+			w.Header().Set("Retry-After", retryAfterSeconds(storeBusyRetry))
+			writeJSON(w, http.StatusTooManyRequests, logsIngestResponse{Error: fmt.Sprintf("log store is behind, nothing was stored: retry later: %v", err)})
+			return http.StatusTooManyRequests, reasonStoreBusy
+		} else if err != nil {
 			log.Error("Logs not stored", "protocol", self.protocol, "lines", len(recs), "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, logsIngestResponse{Error: fmt.Sprintf("store logs: %v", err)})
 			return http.StatusServiceUnavailable, reasonStorage

@@ -104,7 +104,10 @@ func (h *lokiHandler) serve(w http.ResponseWriter, r *http.Request) (int, reject
 	recs := convertLokiStreams(streams, h.opts, tally)
 	tally.accepted = len(recs)
 	if len(recs) > 0 {
-		if err := h.sink.WriteLogs(r.Context(), recs); err != nil {
+		if err := h.opts.writeLogs(r.Context(), h.sink, recs); storeBusy(err) {
+			w.Header().Set("Retry-After", retryAfterSeconds(storeBusyRetry))
+			return fail(http.StatusTooManyRequests, reasonStoreBusy, fmt.Errorf("log store is behind, nothing was stored: retry later: %w", err))
+		} else if err != nil {
 			return fail(http.StatusServiceUnavailable, reasonStorage, fmt.Errorf("store logs: %w", err))
 		}
 	}

@@ -72,6 +72,9 @@ func (l *OTLPLogs) Export(ctx context.Context, req plogotlp.ExportRequest) (plog
 	if out.reason != "" {
 		l.grpcSelf.rejected(out.reason)
 	}
+	if out.code == codes.ResourceExhausted && out.retryAfter > 0 {
+		return plogotlp.NewExportResponse(), retryLater(out.err.Error(), out.retryAfter)
+	}
 	if out.code != codes.OK {
 		return plogotlp.NewExportResponse(), status.Error(out.code, out.err.Error())
 	}
@@ -92,7 +95,9 @@ func (l *OTLPLogs) consume(ctx context.Context, ld plog.Logs, self logsSelfMetri
 	recs := convertOTLPLogs(ld, l.opts, tally)
 	total := len(recs) + tally.rejected
 	if len(recs) > 0 {
-		if err := l.sink.WriteLogs(ctx, recs); err != nil {
+		if err := l.opts.writeLogs(ctx, l.sink, recs); storeBusy(err) {
+			return otlpOutcome{code: codes.ResourceExhausted, err: fmt.Errorf("log store is behind, nothing was stored: retry later: %w", err), reason: reasonStoreBusy, retryAfter: storeBusyRetry}
+		} else if err != nil {
 			l.log.Error("OTLP logs not stored", "records", len(recs), "err", err)
 			return otlpOutcome{code: codes.Unavailable, err: fmt.Errorf("store logs: %w", err), reason: reasonStorage}
 		}

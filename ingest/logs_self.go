@@ -22,6 +22,7 @@ const (
 	reasonBadEncoding       rejectReason = "bad_encoding" // broken gzip, zstd or snappy
 	reasonUnsupportedEncode rejectReason = "unsupported_encoding"
 	reasonUnsupportedAction rejectReason = "unsupported_action" // Elasticsearch delete/update
+	reasonStoreBusy         rejectReason = "store_busy"         // the store is behind: 429, retry
 )
 
 // logsSelfMetrics counts one log protocol's traffic. It keeps the project's contract of

@@ -27,6 +27,10 @@ type LogsIngestOptions struct {
 	MaxLineBytes int
 	// MaxErrorsReported caps the per-line errors listed in a partial-success answer.
 	MaxErrorsReported int
+	// MaxStoreWait bounds how long a request waits for a log store that is behind (indexing
+	// slower than lines arrive). Past it the request is answered 429 / ResourceExhausted with
+	// a retry delay and nothing of it is stored: the shipper keeps it and sends it again.
+	MaxStoreWait time.Duration
 	// ESVersion is the Elasticsearch version the /es handshake claims. Shippers refuse
 	// versions older than their own major.minor unless told otherwise, so keep it recent.
 	ESVersion string
@@ -41,6 +45,7 @@ func DefaultLogsIngestOptions() LogsIngestOptions {
 		MaxRequestBytes:   32 << 20,
 		MaxLineBytes:      256 << 10,
 		MaxErrorsReported: 10,
+		MaxStoreWait:      10 * time.Second,
 		ESVersion:         "8.17.0",
 	}
 }
@@ -65,6 +70,9 @@ func (o LogsIngestOptions) withDefaults() LogsIngestOptions {
 	if o.MaxErrorsReported <= 0 {
 		o.MaxErrorsReported = d.MaxErrorsReported
 	}
+	if o.MaxStoreWait <= 0 {
+		o.MaxStoreWait = d.MaxStoreWait
+	}
 	if o.ESVersion == "" {
 		o.ESVersion = d.ESVersion
 	}
@@ -73,3 +81,17 @@ func (o LogsIngestOptions) withDefaults() LogsIngestOptions {
 	}
 	return o
 }
+
+// storeBusyRetry is the retry delay a client is given when the log store is behind.
+const storeBusyRetry = 5 * time.Second
+
+// writeLogs hands recs to sink, waiting at most MaxStoreWait for a store that is behind.
+func (o LogsIngestOptions) writeLogs(ctx context.Context, sink LogSink, recs []logs.Record) error {
+	ctx, cancel := context.WithTimeout(ctx, o.MaxStoreWait)
+	defer cancel()
+	return sink.WriteLogs(ctx, recs)
+}
+
+// storeBusy tells a store that is behind (nothing stored; worth a retry later) from one that
+// failed.
+func storeBusy(err error) bool { return errors.Is(err, logs.ErrBusy) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"go.opentelemetry.io/collector/consumer"
@@ -95,6 +96,9 @@ type otlpOutcome struct {
 	message  string
 	// reason is set when anything was rejected.
 	reason rejectReason
+	// retryAfter, with code ResourceExhausted, is when the client should try again (429
+	// Retry-After over HTTP, RetryInfo over gRPC).
+	retryAfter time.Duration
 }
 
 // maxPartialMessage bounds the error text sent back to clients.

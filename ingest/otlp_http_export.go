@@ -77,6 +77,9 @@ func serveOTLPExport(w http.ResponseWriter, r *http.Request, e otlpExport) (int,
 	case codes.OK:
 	case codes.InvalidArgument:
 		return fail(http.StatusBadRequest, out.reason, out.code, out.err)
+	case codes.ResourceExhausted:
+		w.Header().Set("Retry-After", retryAfterSeconds(out.retryAfter))
+		return fail(http.StatusTooManyRequests, out.reason, out.code, out.err)
 	default:
 		return fail(http.StatusServiceUnavailable, out.reason, out.code, out.err)
 	}
