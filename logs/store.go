@@ -187,7 +187,8 @@ func (s *Store) WriteLogs(ctx context.Context, b []Record) error {
 		}
 		size += recordSize(&b[i])
 	}
-	buf := encodeRecords(make([]byte, 0, size), b, s.opts.now().UnixNano())
+	frame := encodeRecords(make([]byte, walFrameHeader, walFrameHeader+size), b, s.opts.now().UnixNano())
+	buf := frame[walFrameHeader:]
 	// The stored copy is the decoded WAL payload: it owns its memory and is exactly what a
 	// replay would rebuild.
 	recs, err := decodeRecords(buf)
@@ -204,7 +205,7 @@ func (s *Store) WriteLogs(ctx context.Context, b []Record) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	pos, err := s.wal.append(buf)
+	pos, err := s.wal.append(frame)
 	if err != nil {
 		return fmt.Errorf("write logs: %w", err)
 	}

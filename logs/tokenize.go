@@ -22,27 +22,59 @@ func isTokenRune(r rune) bool {
 		isJoiner(r) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
-// tokenize calls fn with each token of s, lower-cased.
+// asciiToken marks the ASCII bytes that belong to tokens: 1 letters and digits, 2 joiners.
+var asciiToken = func() (t [utf8.RuneSelf]uint8) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		switch {
+		case isJoiner(rune(c)):
+			t[c] = 2
+		case isTokenRune(rune(c)):
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+// tokenize calls fn with each token of s, lower-cased. ASCII is classified by table, the
+// rest rune by rune: it runs once per line at flush and per candidate line at query time.
 func tokenize(s string, fn func(tok string)) {
 	i := 0
 	for i < len(s) {
 		// Skip separators.
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !isTokenRune(r) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiToken[c] == 0 {
+				i++
+				continue
+			}
+		} else if r, n := utf8.DecodeRuneInString(s[i:]); !isTokenRune(r) {
 			i += n
 			continue
 		}
 		j := i
 		for j < len(s) {
+			if c := s[j]; c < utf8.RuneSelf {
+				if asciiToken[c] == 0 {
+					break
+				}
+				j++
+				continue
+			}
 			r, n := utf8.DecodeRuneInString(s[j:])
 			if !isTokenRune(r) {
 				break
 			}
 			j += n
 		}
-		tok := strings.TrimFunc(s[i:j], isJoiner)
-		if tok != "" {
-			fn(lower(tok))
+		// Joiners are ASCII: trim them bytewise.
+		a, b := i, j
+		for a < b && asciiToken[s[a]&0x7f] == 2 && s[a] < utf8.RuneSelf {
+			a++
+		}
+		for b > a && s[b-1] < utf8.RuneSelf && asciiToken[s[b-1]] == 2 {
+			b--
+		}
+		if a < b {
+			fn(lower(s[a:b]))
 		}
 		i = j
 	}

@@ -139,18 +139,17 @@ func (w *wal) openSegment(seg int) error {
 }
 
 // append writes one frame and returns the position sync must reach for it to be durable.
-func (w *wal) append(payload []byte) (uint64, error) {
-	var hdr [walFrameHeader]byte
-	binary.LittleEndian.PutUint32(hdr[:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(payload, castagnoli))
+// frame is walFrameHeader bytes that append fills, then the payload: the caller leaves room
+// for the header, so the frame goes out in one write without copying the payload.
+func (w *wal) append(frame []byte) (uint64, error) {
+	payload := frame[walFrameHeader:]
+	binary.LittleEndian.PutUint32(frame, uint32(len(payload)))
+	binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(payload, castagnoli))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return 0, w.err
 	}
-	// One write call per frame: hdr is small, so build the frame once.
-	frame := make([]byte, 0, walFrameHeader+len(payload))
-	frame = append(append(frame, hdr[:]...), payload...)
 	if _, err := w.f.Write(frame); err != nil {
 		w.err = fmt.Errorf("append to WAL segment %d: %w", w.seg, err)
 		return 0, w.err
