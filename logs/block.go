@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/blevesearch/bleve/v2/document"
 	index "github.com/blevesearch/bleve_index_api"
@@ -27,7 +28,14 @@ type memBlock struct {
 	lines   []Record
 	minT    int64
 	maxT    int64
-	bytes   int
+	bytes   int // raw line and message bytes (BlockBytes)
+	mem     int // memory the lines hold (FlushBytes): see recordMem
+}
+
+// recordMem estimates the memory a buffered line holds: its WAL batch buffer (Raw and the
+// parsed values, which mostly repeat Raw's bytes: about twice Raw) and its Record and Fields.
+func recordMem(r *Record) int {
+	return 2*len(r.Raw) + int(unsafe.Sizeof(Record{})) + len(r.Fields)*int(unsafe.Sizeof(Field{}))
 }
 
 func (b *memBlock) add(r Record) uint32 {
@@ -40,6 +48,7 @@ func (b *memBlock) add(r Record) uint32 {
 	}
 	b.lines = append(b.lines, r)
 	b.bytes += len(r.Raw) + len(r.Message)
+	b.mem += recordMem(&r)
 	return uint32(len(b.lines) - 1)
 }
 

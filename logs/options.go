@@ -29,7 +29,8 @@ type Options struct {
 	// FlushInterval is how often buffered lines are written as blocks and the WAL truncated.
 	// Blocks are therefore at most about FlushInterval long.
 	FlushInterval time.Duration
-	// FlushBytes starts a flush early once this many bytes of lines are buffered.
+	// FlushBytes starts a flush early once the buffered lines hold this much memory (about
+	// 2.5× their raw size); writers wait while twice this much waits to be indexed.
 	FlushBytes int64
 	// MaxLineBytes rejects a batch holding a Raw line longer than this (ErrLineTooLarge).
 	MaxLineBytes int

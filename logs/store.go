@@ -273,9 +273,9 @@ func (s *Store) insertLocked(recs []Record, ids []lineKey) bool {
 			s.seqs[k.part]++
 			s.heads[k] = b
 		}
-		before := b.bytes
+		before := b.mem
 		idx := b.add(r)
-		s.buffered += int64(b.bytes - before)
+		s.buffered += int64(b.mem - before)
 		if ids != nil {
 			ids[i] = lineKey{t: t, part: b.part, seq: b.seq, idx: idx}
 		}
@@ -353,7 +353,7 @@ func (s *Store) flush() error {
 		p.entries = append(p.entries, entries...)
 		s.flushing = slices.DeleteFunc(s.flushing, func(b *memBlock) bool { return slices.Contains(blocks, b) })
 		for _, b := range blocks {
-			s.flushingBytes -= int64(b.bytes)
+			s.flushingBytes -= int64(b.mem)
 		}
 		s.mu.Unlock()
 		written += len(blocks)
