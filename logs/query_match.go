@@ -12,8 +12,9 @@ import (
 	vregexp "github.com/blevesearch/vellum/regexp"
 )
 
-// The index holds one bleve document per block, so a block hit is only a candidate; every
-// line of a candidate block is checked with a matcher compiled from the same query tree.
+// The index holds one bleve document per block, so a block hit is only a candidate; the
+// lines a block's dictionary cannot decide (block_eval.go) are checked with a matcher
+// compiled from the same query tree, as are the lines still in memory.
 //
 // Why a matcher and not an in-memory bleve index of the candidate block: indexing 1,000
 // lines into bleve costs about as much as indexing them for real (the issue measured 9k-42k
