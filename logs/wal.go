@@ -35,7 +35,10 @@ type wal struct {
 	f       *os.File
 	seg     int
 	written uint64 // bytes appended since open, across segments
-	err     error  // sticky: after a failed write or fsync the WAL refuses writes
+	segSize int64  // bytes in the current segment
+	// err is sticky: after a failed fsync, or a failed write that could not be cut back out
+	// of the segment, the WAL refuses writes.
+	err error
 
 	syncMu sync.Mutex // held while fsyncing; rotate holds it too
 	synced atomic.Uint64
@@ -134,7 +137,7 @@ func (w *wal) openSegment(seg int) error {
 	if err := syncDir(w.dir); err != nil {
 		return errors.Join(err, f.Close())
 	}
-	w.f, w.seg = f, seg
+	w.f, w.seg, w.segSize = f, seg, 0
 	return nil
 }
 
@@ -151,9 +154,17 @@ func (w *wal) append(frame []byte) (uint64, error) {
 		return 0, w.err
 	}
 	if _, err := w.f.Write(frame); err != nil {
-		w.err = fmt.Errorf("append to WAL segment %d: %w", w.seg, err)
-		return 0, w.err
+		err = fmt.Errorf("append to WAL segment %d: %w", w.seg, err)
+		// A failed write (a full disk, typically) may have left part of the frame: cut the
+		// segment back to its last whole frame, so the WAL takes writes again once there is
+		// room, and replay never meets a torn frame followed by acknowledged ones.
+		if terr := w.f.Truncate(w.segSize); terr != nil {
+			w.err = errors.Join(err, fmt.Errorf("cut WAL segment %d back to %d bytes: %w", w.seg, w.segSize, terr))
+			return 0, w.err
+		}
+		return 0, err
 	}
+	w.segSize += int64(len(frame))
 	w.written += uint64(len(frame))
 	w.size.Add(int64(len(frame)))
 	return w.written, nil
