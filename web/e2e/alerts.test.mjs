@@ -98,6 +98,10 @@ export default [
         const loadMs = Date.now() - t0;
         const dom = await page.$$eval('.al-list .vl-row', (r) => r.length);
         expect(dom < 200, `rows are virtualised (${dom} in the DOM)`);
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('Performance.enable');
+        const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+        const m0 = await metrics();
         const ms = await page.evaluate(async () => {
           const el = document.querySelector('.al-list');
           const t = performance.now();
@@ -107,9 +111,11 @@ export default [
           }
           return performance.now() - t;
         });
+        const m1 = await metrics();
         const last = await page.$$eval('.al-list .vl-row', (r) => r.map((x) => x.textContent).join(' '));
         expect(/host-|StormAlert|pending|CheckoutErrors/.test(last), 'rows at the end rendered');
-        console.log(`  figures: 5,000 alerts: counted on screen ${loadMs} ms after page.goto returned; 20 scroll steps ${ms.toFixed(0)} ms`);
+        console.log(`  figures: 5,000 alerts: counted on screen ${loadMs} ms after page.goto returned; 20 scroll steps ${ms.toFixed(0)} ms wall, ` +
+          `renderer CPU ${Math.round((m1.TaskDuration - m0.TaskDuration) * 1000)} ms (script ${Math.round((m1.ScriptDuration - m0.ScriptDuration) * 1000)}, layout ${Math.round((m1.LayoutDuration - m0.LayoutDuration) * 1000)})`);
       } finally {
         // Resolve the storm so later tests see the seeded alerts only.
         await post(storm(new Date().toISOString()));

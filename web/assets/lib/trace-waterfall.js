@@ -5,7 +5,8 @@ import { formatMicros } from './trace-model.js';
 import { colourOf } from './slo-dom.js';
 
 export const ROW = 24; // px; fixed, so a row's position is its index × ROW
-const MARGIN = 15;     // rows rendered above and below the viewport
+const MARGIN = 15;     // rows rendered above and below the viewport (at least)
+const CHUNK = 10;      // the rendered window starts and ends at multiples of this
 
 const esc = s => String(s).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
@@ -49,6 +50,7 @@ export class Waterfall {
   // set replaces what is shown; rows is the list of visible span indexes.
   set({ model, rows, match, keep, collapsed, selected, crit, showCrit, hiddenCounts }) {
     Object.assign(this, { model, rows, match, keep, collapsed, selected, crit, showCrit, hiddenCounts });
+    this.drawn = null; // what is shown changed: redraw whatever the scroll position
     this.spacer.style.height = `${rows.length * ROW}px`;
     this.drawRuler();
     this.draw();
@@ -76,8 +78,12 @@ export class Waterfall {
     if (!m) return;
     const top = this.scroller.scrollTop;
     const h = this.scroller.clientHeight || 600;
-    const first = Math.max(0, Math.floor(top / ROW) - MARGIN);
-    const last = Math.min(this.rows.length, Math.ceil((top + h) / ROW) + MARGIN);
+    // The rendered window moves in steps of CHUNK rows, so scrolling within a step costs
+    // nothing: the rows already in the DOM are positioned absolutely.
+    const first = Math.max(0, Math.floor((top / ROW - MARGIN) / CHUNK) * CHUNK);
+    const last = Math.min(this.rows.length, Math.ceil(((top + h) / ROW + MARGIN) / CHUNK) * CHUNK);
+    if (this.drawn && this.drawn.first === first && this.drawn.last === last) return;
+    this.drawn = { first, last };
     const t0 = m.start, total = Math.max(1, m.end - m.start);
     let html = '';
     for (let r = first; r < last; r++) {
