@@ -1,10 +1,15 @@
 package traces
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -118,6 +123,7 @@ func (db *DB) Close() error {
 	if err := errors.Join(flushErr, db.pdb.Close()); err != nil {
 		return fmt.Errorf("close trace store %s: %w", db.dir, err)
 	}
+	db.removeRecycledWALs()
 	return nil
 }
 
@@ -155,4 +161,34 @@ func (l pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	l.log.Error(msg, "component", "pebble")
 	panic(msg)
+}
+
+// removeRecycledWALs deletes, after a clean Flush and Close, the write-ahead logs pebble
+// keeps to reuse (up to MemTableStopWritesThreshold+1 of them, 64 MiB each once the store
+// is busy): every .log file but the newest. After the flush no older log holds anything
+// unflushed (pebble replays only logs from the manifest's first unflushed one, the newest),
+// and no write can come between the flush and the close (Close holds the write lock). A
+// stopped store then takes only the space of its spans; pebble makes new logs at the next
+// start. Failing to delete one costs only disk space.
+func (db *DB) removeRecycledWALs() {
+	ents, err := os.ReadDir(db.dir)
+	if err != nil {
+		db.log.Warn("Cannot list the trace store's write-ahead logs", "err", err)
+		return
+	}
+	var logs []string
+	for _, e := range ents {
+		if name := e.Name(); strings.HasSuffix(name, ".log") && len(name) > len(".log") && e.Type().IsRegular() {
+			if _, err := strconv.ParseUint(strings.TrimSuffix(name, ".log"), 10, 64); err == nil {
+				logs = append(logs, name)
+			}
+		}
+	}
+	// Names are zero-padded file numbers of equal width, so the newest sorts last.
+	slices.SortFunc(logs, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
+	for _, name := range logs[:max(len(logs)-1, 0)] {
+		if err := os.Remove(filepath.Join(db.dir, name)); err != nil {
+			db.log.Warn("Cannot remove a recycled write-ahead log", "file", name, "err", err)
+		}
+	}
 }

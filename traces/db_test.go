@@ -3,6 +3,7 @@ package traces
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -280,5 +281,44 @@ func TestOpenRefusesOtherFormat(t *testing.T) {
 				t.Errorf("got %v, want ErrFormat saying what to do", err)
 			}
 		})
+	}
+}
+
+// TestCloseRemovesRecycledWALs: a clean close leaves one write-ahead log, and the store
+// reopens with everything.
+func TestCloseRemovesRecycledWALs(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, DefaultOptions(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := byte(1); i <= 3; i++ {
+		mustWrite(t, db, fixtureTrace(i, base))
+		if err := db.pdb.Flush(); err != nil { // a new log each time; the old one is kept for reuse
+			t.Fatal(err)
+		}
+	}
+	mustWrite(t, db, fixtureTrace(4, base))
+	countLogs := func() int {
+		logs, err := filepath.Glob(filepath.Join(dir, "*.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(logs)
+	}
+	if n := countLogs(); n < 2 {
+		t.Fatalf("%d logs before close; the test needs recycled ones", n)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countLogs(); n != 1 {
+		t.Errorf("%d logs after close, want 1", n)
+	}
+	db = openTestDB(t, dir, DefaultOptions())
+	for i := byte(1); i <= 4; i++ {
+		if spans, err := db.TraceSpans(context.Background(), tid(i)); err != nil || len(spans) != 6 {
+			t.Errorf("trace %d after reopen: %d spans, %v", i, len(spans), err)
+		}
 	}
 }
