@@ -65,6 +65,7 @@ export async function mount(el, ctx) {
     ctx.busy(el, true);
     try {
       // Timings of each step, for the browser suite's figures (performance.getEntriesByType('measure')).
+      for (const n of ['download', 'parse', 'model', 'render']) performance.clearMeasures(`vigil.trace.${n}`);
       const t0 = performance.now();
       const got = await fetchJaeger(id, { signal, maxSpans: MAX_FULL_SPANS });
       performance.measure('vigil.trace.download', { start: t0, end: performance.now() });
