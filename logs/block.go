@@ -53,10 +53,11 @@ func (b *memBlock) add(r Record) uint32 {
 }
 
 // blockEntry locates a flushed block (see block_format.go for its sections). Its encoding in
-// blocks.idx is 64 bytes, little endian: seq, offset (8 each), size, bloom size, dictionary
-// size, messages size, lines, CRC-32C of bloom and dictionary (4 each), first and last line
-// time in Unix ns (8 each), CRC-32C of the messages, CRC-32C of the 60 bytes before it. The
-// records section is covered by zstd's content checksum.
+// blocks.idx is 72 bytes, little endian: seq, offset (8 each), size, bloom size, dictionary
+// size, messages size, lines, CRC-32C of the dictionary (4 each), first and last line time in
+// Unix ns (8 each), CRC-32C of the messages, of the bloom filter, 4 reserved bytes, CRC-32C of
+// the 68 bytes before it. The records section is covered by zstd's content checksum. Each
+// section has its own check because queries read them separately.
 type blockEntry struct {
 	seq       uint64
 	off       uint64
@@ -65,39 +66,42 @@ type blockEntry struct {
 	dictSize  uint32
 	msgSize   uint32
 	lines     uint32
-	headCRC   uint32
+	dictCRC   uint32
 	minT      int64
 	maxT      int64
 	msgCRC    uint32
+	bloomCRC  uint32
 }
 
-const blockEntrySize = 64
+const blockEntrySize = 72
 
 func (e *blockEntry) appendTo(b []byte) []byte {
 	start := len(b)
 	b = binary.LittleEndian.AppendUint64(b, e.seq)
 	b = binary.LittleEndian.AppendUint64(b, e.off)
-	for _, v := range [...]uint32{e.size, e.bloomSize, e.dictSize, e.msgSize, e.lines, e.headCRC} {
+	for _, v := range [...]uint32{e.size, e.bloomSize, e.dictSize, e.msgSize, e.lines, e.dictCRC} {
 		b = binary.LittleEndian.AppendUint32(b, v)
 	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.minT))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.maxT))
 	b = binary.LittleEndian.AppendUint32(b, e.msgCRC)
+	b = binary.LittleEndian.AppendUint32(b, e.bloomCRC)
+	b = binary.LittleEndian.AppendUint32(b, 0)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
 }
 
 func parseBlockEntry(b []byte) (blockEntry, bool) {
-	if len(b) < blockEntrySize || crc32.Checksum(b[:60], castagnoli) != binary.LittleEndian.Uint32(b[60:]) {
+	if len(b) < blockEntrySize || crc32.Checksum(b[:68], castagnoli) != binary.LittleEndian.Uint32(b[68:]) {
 		return blockEntry{}, false
 	}
 	u32 := func(off int) uint32 { return binary.LittleEndian.Uint32(b[off:]) }
 	e := blockEntry{
 		seq:  binary.LittleEndian.Uint64(b),
 		off:  binary.LittleEndian.Uint64(b[8:]),
-		size: u32(16), bloomSize: u32(20), dictSize: u32(24), msgSize: u32(28), lines: u32(32), headCRC: u32(36),
+		size: u32(16), bloomSize: u32(20), dictSize: u32(24), msgSize: u32(28), lines: u32(32), dictCRC: u32(36),
 		minT:   int64(binary.LittleEndian.Uint64(b[40:])),
 		maxT:   int64(binary.LittleEndian.Uint64(b[48:])),
-		msgCRC: u32(56),
+		msgCRC: u32(56), bloomCRC: u32(60),
 	}
 	if uint64(e.bloomSize)+uint64(e.dictSize)+uint64(e.msgSize) > uint64(e.size) {
 		return blockEntry{}, false

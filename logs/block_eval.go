@@ -56,7 +56,7 @@ func (n evalTerm) lines(h *blockHead) (lineBits, bool) {
 		}
 		return b, true
 	}
-	if fd.singletons > 0 && bloomHas(h.bloom, termHash(n.field, n.term)) {
+	if fd.singletons > 0 && h.mayHold(termHash(n.field, n.term)) {
 		return allLines(h.lines()), false
 	}
 	return b, true

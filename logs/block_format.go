@@ -361,32 +361,58 @@ func (d *recordDecoder) take(n uint64) []byte {
 	return v
 }
 
-// blockHead is a block's bloom filter and dictionary, read for a query.
+// blockHead is a block's dictionary, read for a query, and its bloom filter, read only if
+// a query term is missing from the dictionary.
 type blockHead struct {
-	bloom []byte
+	p     *partition
+	e     blockEntry
 	dict  blockDict
+	bloom []byte
+	err   error // from reading the bloom filter
 }
 
 func (h *blockHead) lines() int { return h.dict.n }
 
-// readHead reads and checks e's bloom filter and dictionary into buf (grown as needed).
+// mayHold reports whether the bloom filter may hold the term hashed to th. A filter that
+// cannot be read or checked answers yes (the lines are then verified) and records why.
+func (h *blockHead) mayHold(th uint64) bool {
+	if h.e.bloomSize == 0 {
+		return false
+	}
+	if h.bloom == nil && h.err == nil {
+		b := make([]byte, h.e.bloomSize)
+		if _, err := h.p.data.ReadAt(b, int64(h.e.off)); err != nil {
+			h.err = fmt.Errorf("read block %d bloom filter of %s: %w", h.e.seq, h.p.dir, err)
+		} else if crc32.Checksum(b, castagnoli) != h.e.bloomCRC {
+			h.err = fmt.Errorf("read block %d bloom filter of %s: checksum mismatch", h.e.seq, h.p.dir)
+		} else {
+			h.bloom = b
+		}
+	}
+	if h.err != nil {
+		return true
+	}
+	return bloomHas(h.bloom, th)
+}
+
+// readHead reads and checks e's dictionary into buf (grown as needed).
 func (p *partition) readHead(e blockEntry, buf []byte) (blockHead, []byte, error) {
-	n := int(e.bloomSize + e.dictSize)
+	n := int(e.dictSize)
 	if cap(buf) < n {
 		buf = make([]byte, n)
 	}
 	buf = buf[:n]
-	if _, err := p.data.ReadAt(buf, int64(e.off)); err != nil {
-		return blockHead{}, buf, fmt.Errorf("read block %d head of %s: %w", e.seq, p.dir, err)
+	if _, err := p.data.ReadAt(buf, int64(e.off)+int64(e.bloomSize)); err != nil {
+		return blockHead{}, buf, fmt.Errorf("read block %d dictionary of %s: %w", e.seq, p.dir, err)
 	}
-	if crc32.Checksum(buf, castagnoli) != e.headCRC {
-		return blockHead{}, buf, fmt.Errorf("read block %d head of %s: checksum mismatch", e.seq, p.dir)
+	if crc32.Checksum(buf, castagnoli) != e.dictCRC {
+		return blockHead{}, buf, fmt.Errorf("read block %d dictionary of %s: checksum mismatch", e.seq, p.dir)
 	}
-	d, err := parseDict(buf[e.bloomSize:], int(e.lines))
+	d, err := parseDict(buf, int(e.lines))
 	if err != nil {
 		return blockHead{}, buf, fmt.Errorf("read block %d dictionary of %s: %w", e.seq, p.dir, err)
 	}
-	return blockHead{bloom: buf[:e.bloomSize], dict: d}, buf, nil
+	return blockHead{p: p, e: e, dict: d}, buf, nil
 }
 
 // readMessages reads, checks and decodes e's times and messages.

@@ -253,11 +253,10 @@ func (p *partition) writeBlocks(blocks []*memBlock, w *blockWriter, enc *zstd.En
 		if _, err := p.data.WriteAt(buf, p.dataSize); err != nil {
 			return nil, fmt.Errorf("write block %d to %s: %w", b.seq, p.data.Name(), err)
 		}
-		head := len(sec.bloom) + len(sec.dict)
 		entries = append(entries, blockEntry{
 			seq: b.seq, off: uint64(p.dataSize), size: uint32(len(buf)),
 			bloomSize: uint32(len(sec.bloom)), dictSize: uint32(len(sec.dict)), msgSize: uint32(len(sec.msgs)),
-			lines: uint32(len(b.lines)), headCRC: crc32.Checksum(buf[:head], castagnoli),
+			lines: uint32(len(b.lines)), dictCRC: crc32.Checksum(sec.dict, castagnoli), bloomCRC: crc32.Checksum(sec.bloom, castagnoli),
 			minT: b.minT, maxT: b.maxT, msgCRC: crc32.Checksum(sec.msgs, castagnoli),
 		})
 		p.dataSize += int64(len(buf))
