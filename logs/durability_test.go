@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/vigilhq/vigil/internal/crashtest"
 )
@@ -143,5 +144,62 @@ func TestOldFormatRefused(t *testing.T) {
 	}
 	if _, err := Open(dir, testOptions(), nil, nil); !errors.Is(err, ErrUnsupportedFormat) {
 		t.Fatalf("Open with another FORMAT = %v, want ErrUnsupportedFormat", err)
+	}
+}
+
+// TestCorruptBlockSections: a flipped byte in a block's dictionary, messages or records
+// makes the queries that read it fail with an error, never answer with wrong lines.
+func TestCorruptBlockSections(t *testing.T) {
+	for _, section := range []string{"dictionary", "messages", "records"} {
+		t.Run(section, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir, testOptions(), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFixture(t, s)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			parts, err := filepathGlob(dir)
+			if err != nil || len(parts) == 0 {
+				t.Fatalf("partitions: %v %v", parts, err)
+			}
+			idx, err := os.ReadFile(filepath.Join(parts[0], "blocks.idx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, ok := parseBlockEntry(idx)
+			if !ok {
+				t.Fatal("cannot parse the first block entry")
+			}
+			at := int64(e.off) + int64(e.bloomSize) + 1 // dictionary
+			switch section {
+			case "messages":
+				at = int64(e.off) + int64(e.bloomSize+e.dictSize) + int64(e.msgSize)/2
+			case "records":
+				at = int64(e.off) + int64(e.size) - 4
+			}
+			f, err := os.OpenFile(filepath.Join(parts[0], "blocks.dat"), os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := make([]byte, 1)
+			if _, err := f.ReadAt(b, at); err != nil {
+				t.Fatal(err)
+			}
+			b[0] ^= 0x55
+			if _, err := f.WriteAt(b, at); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = openTestStore(t, dir, testOptions())
+			_, err = s.Query(context.Background(), Query{Start: t0, End: t0.Add(2 * time.Hour), Limit: 100})
+			if err == nil {
+				t.Fatalf("query over a block with a corrupt %s succeeded", section)
+			}
+		})
 	}
 }
