@@ -207,7 +207,10 @@ func (p *partition) reconcile(dec *zstd.Decoder, log *slog.Logger) error {
 		}
 		lines, err := p.readBlock(e, dec)
 		if err != nil {
-			return err
+			// Refusing to open would take every other block offline with it; a query that
+			// reads this block reports the damage.
+			log.Error("cannot reindex a damaged block", "partition", p.dir, "block", e.seq, "err", err)
+			continue
 		}
 		terms := db.build(lines)
 		if err := batch.IndexAdvanced(blockDocument(e.seq, &terms, e.minT, e.maxT)); err != nil {

@@ -108,3 +108,72 @@ func TestQueryTotalLimit(t *testing.T) {
 		t.Errorf("term: %d exact, %d (lower bound %v) with a limit", term.Total, termCapped.Total, termCapped.TotalLowerBound)
 	}
 }
+
+// TestVolumeAgreesWithMatcher checks Volume, split by fields the dictionaries answer for
+// and fields they do not (bloom values, repeated keys, the message), against the matcher
+// over every line, in memory and flushed.
+func TestVolumeAgreesWithMatcher(t *testing.T) {
+	recs := realisticRecords(4000, t0, time.Hour)
+	// Lines holding a field twice: the first value counts.
+	for i := 0; i < len(recs); i += 7 {
+		recs[i].Fields = append(recs[i].Fields, Field{"host", "second-host", KindString}, Field{"level", "shadow", KindString})
+	}
+	step := 5 * time.Minute
+	check := func(t *testing.T, s *Store, label string) {
+		for _, q := range []string{"", "timeout", `"connection refused"`, "level:error", "status:>=500", "NOT level:info"} {
+			for _, by := range []string{"", "level", "host", "user_id", "status", "message", "trace_id", "nosuch"} {
+				cq, err := compileQuery(q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start, end := t0.Add(7*time.Minute), t0.Add(53*time.Minute)
+				want := map[string][]int64{}
+				var lv lineView
+				for i := range recs {
+					r := &recs[i]
+					if r.Time.Before(start) || !r.Time.Before(end) {
+						continue
+					}
+					lv.reset(r)
+					if !cq.match(&lv) {
+						continue
+					}
+					val := ""
+					if by != "" {
+						lv.anyValue(canonicalField(by), func(x string, _ FieldKind) bool { val = x; return true })
+					}
+					if want[val] == nil {
+						want[val] = make([]int64, 10)
+					}
+					want[val][r.Time.Sub(start)/step]++
+				}
+				v, err := s.Volume(context.Background(), q, start, end, step, by)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string][]int64{}
+				for _, sr := range v.Series {
+					got[sr.Value] = sr.Counts
+				}
+				if len(got) != len(want) {
+					t.Errorf("%s %q by %q: %d series, want %d", label, q, by, len(got), len(want))
+					continue
+				}
+				for val, c := range want {
+					if !slices.Equal(got[val], c) {
+						t.Errorf("%s %q by %q: %q counts %v, want %v", label, q, by, val, got[val], c)
+					}
+				}
+			}
+		}
+	}
+	s := openTestStore(t, t.TempDir(), testOptions())
+	if err := s.WriteLogs(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s, "memory")
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s, "flushed")
+}

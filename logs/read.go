@@ -156,20 +156,13 @@ func (s *Store) Volume(ctx context.Context, q string, start, end time.Time, step
 	}
 	by = canonicalByField(by)
 	series := map[string][]int64{}
-	var lv lineView
-	err = s.scan(ctx, cq, lo, hi, scanAny, func(k lineKey, r *Record) error {
-		val := ""
-		if by != "" {
-			lv.reset(r)
-			lv.anyValue(by, func(x string, _ FieldKind) bool { val = x; return true })
-		}
+	err = s.scanValues(ctx, cq, lo, hi, by, func(t int64, val string) {
 		c := series[val]
 		if c == nil {
 			c = make([]int64, n)
 			series[val] = c
 		}
-		c[(k.t-lo)/int64(step)]++
-		return nil
+		c[(t-lo)/int64(step)]++
 	})
 	if err != nil {
 		return Volume{}, fmt.Errorf("count log volume: %w", err)
