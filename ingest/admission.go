@@ -31,6 +31,10 @@ type AdmissionOptions struct {
 	MaxWait time.Duration
 	// RetryAfter is what the refusal tells the client to wait (Retry-After, gRPC RetryInfo).
 	RetryAfter time.Duration
+	// Refuse, if set, is asked before every request; an error refuses it with 503 and
+	// Retry-After (gRPC Unavailable), both retried by every client, and the error's text.
+	// Vigil refuses this way while its data disk is nearly full.
+	Refuse func() error
 }
 
 // DefaultAdmissionOptions returns the gate used when only a capacity is configured.
@@ -92,10 +96,22 @@ func (a *Admission) acquire(ctx context.Context, n int64) (release func(), ok bo
 	}, true
 }
 
-// refused counts one request turned away by the gate.
-func (a *Admission) refused(protocol string) {
-	a.set.GetOrCreateCounter(fmt.Sprintf(`vigil_ingest_admission_refused_total{protocol=%q}`, protocol)).Inc()
+// refused counts one request turned away by the gate; reason is "memory" or "disk".
+func (a *Admission) refused(protocol, reason string) {
+	a.set.GetOrCreateCounter(fmt.Sprintf(`vigil_ingest_admission_refused_total{protocol=%q,reason=%q}`, protocol, reason)).Inc()
 }
+
+// refuseUnavailable is Refuse's verdict, nil when it is not set.
+func (a *Admission) refuseUnavailable() error {
+	if a.opts.Refuse == nil {
+		return nil
+	}
+	return a.opts.Refuse()
+}
+
+// diskRetryAfter is what a client refused for a full disk is told to wait: space comes back
+// when someone frees it or retention runs, not within a second.
+const diskRetryAfter = 30 * time.Second
 
 // HTTP wraps an ingest handler whose decompressed body may reach limit bytes. protocol names
 // the endpoint in the refusal counter (e.g. "remote_write", "otlp_http").
@@ -105,13 +121,23 @@ func (a *Admission) HTTP(protocol string, limit int64, next http.Handler) http.H
 			next.ServeHTTP(w, r) // handshakes (the /es version probe) carry no body
 			return
 		}
+		if err := a.refuseUnavailable(); err != nil {
+			a.refused(protocol, "disk")
+			w.Header().Set("Retry-After", retryAfterSeconds(diskRetryAfter))
+			if isOTLPPath(r) {
+				WriteOTLPHTTPError(w, r, http.StatusServiceUnavailable, err.Error())
+				return
+			}
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		release, ok := a.acquire(r.Context(), weighHTTP(r, limit))
 		if !ok {
-			a.refused(protocol)
+			a.refused(protocol, "memory")
 			secs := retryAfterSeconds(a.opts.RetryAfter)
 			w.Header().Set("Retry-After", secs)
 			msg := "ingest is at its memory limit: retry after " + secs + "s"
-			if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasSuffix(r.URL.Path, "/otlp/v1/metrics") {
+			if isOTLPPath(r) {
 				WriteOTLPHTTPError(w, r, http.StatusTooManyRequests, msg)
 				return
 			}
@@ -134,9 +160,13 @@ func (a *Admission) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		} else if s, ok := req.(interface{ Size() int }); ok {
 			n = int64(s.Size()) * decodedExpansion
 		}
+		if err := a.refuseUnavailable(); err != nil {
+			a.refused("otlp_grpc", "disk")
+			return nil, status.Error(codes.Unavailable, err.Error())
+		}
 		release, ok := a.acquire(ctx, n)
 		if !ok {
-			a.refused("otlp_grpc")
+			a.refused("otlp_grpc", "memory")
 			return nil, a.grpcRefusal()
 		}
 		defer release()
@@ -181,4 +211,9 @@ func weighHTTP(r *http.Request, limit int64) int64 {
 		n *= 8
 	}
 	return min(max(n, 64<<10), limit*decodedExpansion)
+}
+
+// isOTLPPath tells OTLP/HTTP requests, which are answered with a google.rpc.Status body.
+func isOTLPPath(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasSuffix(r.URL.Path, "/otlp/v1/metrics")
 }

@@ -2,10 +2,13 @@ package ingest
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,7 +108,7 @@ func TestAdmissionHTTP(t *testing.T) {
 				if got := resp.Header.Get("Retry-After"); got != "3" {
 					t.Errorf("Retry-After = %q, want 3", got)
 				}
-				if got := set.GetOrCreateCounter(`vigil_ingest_admission_refused_total{protocol="test"}`).Get(); got != 1 {
+				if got := set.GetOrCreateCounter(`vigil_ingest_admission_refused_total{protocol="test",reason="memory"}`).Get(); got != 1 {
 					t.Errorf("refusals counted = %d, want 1", got)
 				}
 			}
@@ -210,7 +213,58 @@ func TestAdmissionGRPCRefusalCarriesRetryInfo(t *testing.T) {
 	if delay != 5*time.Second {
 		t.Errorf("RetryInfo delay = %v, want 5s (OTLP exporters retry ResourceExhausted only with it)", delay)
 	}
-	if got := set.GetOrCreateCounter(`vigil_ingest_admission_refused_total{protocol="otlp_grpc"}`).Get(); got != 1 {
+	if got := set.GetOrCreateCounter(`vigil_ingest_admission_refused_total{protocol="otlp_grpc",reason="memory"}`).Get(); got != 1 {
 		t.Errorf("refusals counted = %d, want 1", got)
+	}
+}
+
+// While Refuse says no (a nearly full disk), every request is answered 503 with Retry-After
+// and the reason, over HTTP and gRPC, and nothing reaches the handler.
+func TestAdmissionRefuse(t *testing.T) {
+	set := vmetrics.NewSet()
+	refuse := errors.New("the data disk is nearly full")
+	var full atomic.Bool
+	full.Store(true)
+	a, err := NewAdmission(AdmissionOptions{Capacity: 1 << 30, Refuse: func() error {
+		if full.Load() {
+			return refuse
+		}
+		return nil
+	}}, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached := 0
+	srv := httptest.NewServer(a.HTTP("test", 1<<20, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ })))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "30" || !strings.Contains(string(body), "nearly full") {
+		t.Errorf("got %d, Retry-After %q, %q; want 503, 30 and the reason", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if _, err := a.UnaryServerInterceptor()(context.Background(), nil, &grpc.UnaryServerInfo{}, func(context.Context, any) (any, error) {
+		reached++
+		return nil, nil
+	}); status.Code(err) != codes.Unavailable {
+		t.Errorf("gRPC: %v, want Unavailable", err)
+	}
+	if reached != 0 {
+		t.Errorf("%d refused requests reached the handler", reached)
+	}
+	if got := set.GetOrCreateCounter(`vigil_ingest_admission_refused_total{protocol="test",reason="disk"}`).Get(); got != 1 {
+		t.Errorf("disk refusals counted = %d, want 1", got)
+	}
+	full.Store(false)
+	resp, err = http.Post(srv.URL, "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || reached != 1 {
+		t.Errorf("after space returned: %d, handler reached %d times; want 200 and 1", resp.StatusCode, reached)
 	}
 }

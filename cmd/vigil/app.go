@@ -85,7 +85,7 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 		return nil, errors.Join(usageError{err}, dir.Close())
 	}
 	a.reloaders = append(a.reloaders, reloader{"auth", a.auth.reload})
-	if a.admission, err = newAdmission(cfg, a.set, log); err != nil {
+	if a.admission, err = a.newAdmission(cfg); err != nil {
 		return nil, errors.Join(usageError{err}, dir.Close())
 	}
 
@@ -289,6 +289,7 @@ func restartOnlyChanges(old, cur Config) []string {
 		"otlp_http_listen":      old.OTLPHTTPListen != cur.OTLPHTTPListen,
 		"log_format":            old.LogFormat != cur.LogFormat,
 		"memory_limit":          old.MemoryLimit != cur.MemoryLimit,
+		"min_free_disk":         old.MinFreeDisk != cur.MinFreeDisk,
 		"otlp.max_request_size": old.OTLP.MaxRequestSize != cur.OTLP.MaxRequestSize,
 		"self_metrics.interval": old.SelfMetrics.Interval != cur.SelfMetrics.Interval,
 		"auth.session_ttl":      old.Auth.SessionTTL != cur.Auth.SessionTTL,

@@ -25,6 +25,10 @@ type Config struct {
 	// GOMEMLIMIT from the environment when set, else 70% of the machine's or cgroup's memory.
 	// A quarter of it bounds the ingest requests in flight; past that, ingest answers 429.
 	MemoryLimit string `yaml:"memory_limit"`
+	// MinFreeDisk is the free space kept on the data directory's filesystem: below it,
+	// ingest refuses writes (503, gRPC Unavailable) so that no store meets a full disk
+	// mid-write and compactions still have room; writes resume by themselves with space.
+	MinFreeDisk units.Base2Bytes `yaml:"min_free_disk"`
 
 	OTLP        OTLPConfig        `yaml:"otlp"`
 	SelfMetrics SelfMetricsConfig `yaml:"self_metrics"`
@@ -60,6 +64,7 @@ func DefaultConfig() Config {
 		LogFormat:       "logfmt",
 		ShutdownTimeout: model.Duration(10 * time.Second),
 		MemoryLimit:     "auto",
+		MinFreeDisk:     256 * units.MiB,
 		OTLP:            OTLPConfig{MaxRequestSize: 32 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(15 * time.Second)},
 		Metrics:         DefaultMetricsConfig(),
@@ -111,6 +116,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.memoryLimitBytes(); err != nil {
 		bad("memory_limit", "%v", err)
+	}
+	if c.MinFreeDisk < 0 {
+		bad("min_free_disk", "must not be negative, got %s", c.MinFreeDisk)
 	}
 	if c.OTLP.MaxRequestSize <= 0 {
 		bad("otlp.max_request_size", "must be positive, got %s", c.OTLP.MaxRequestSize)

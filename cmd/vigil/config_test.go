@@ -44,6 +44,7 @@ func TestLoadGoodFile(t *testing.T) {
 		LogFormat:       "json",
 		ShutdownTimeout: model.Duration(20 * time.Second),
 		MemoryLimit:     "3GiB",
+		MinFreeDisk:     units.GiB,
 		OTLP:            OTLPConfig{MaxRequestSize: 8 * units.MiB},
 		SelfMetrics:     SelfMetricsConfig{Interval: model.Duration(30 * time.Second)},
 		Metrics: MetricsConfig{

@@ -1,23 +1,43 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
-	vmetrics "github.com/VictoriaMetrics/metrics"
 	"google.golang.org/grpc"
 
 	"github.com/vigilhq/vigil/ingest"
+	"github.com/vigilhq/vigil/internal/diskspace"
+	"github.com/vigilhq/vigil/internal/lifecycle"
 	"github.com/vigilhq/vigil/internal/memlimit"
 )
 
 // newAdmission applies memory_limit to the Go runtime and returns the ingest admission gate
 // sized from it: a quarter of the limit for requests in flight, the rest for the stores'
 // heads, caches and queries. The runtime limit is process-wide by nature; it is set once, at
-// start (memory_limit needs a restart to change).
-func newAdmission(cfg Config, set *vmetrics.Set, log *slog.Logger) (*ingest.Admission, error) {
+// start (memory_limit needs a restart to change). The gate also refuses writes while the data
+// disk has less than min_free_disk free, watched by a component started first.
+func (a *app) newAdmission(cfg Config) (*ingest.Admission, error) {
+	set, log := a.set, a.log
+	disk, err := diskspace.New(cfg.DataDir, uint64(cfg.MinFreeDisk), time.Second, log.With("component", "disk-space"))
+	if err != nil {
+		return nil, fmt.Errorf("min_free_disk: %w", err)
+	}
+	set.GetOrCreateGauge("vigil_data_disk_free_bytes", func() float64 { return float64(disk.Free()) })
+	var stop context.CancelFunc
+	done := make(chan struct{})
+	a.mgr.Add(lifecycle.Component{Name: "disk-space",
+		Start: func(context.Context) error {
+			var ctx context.Context
+			ctx, stop = context.WithCancel(context.Background())
+			go func() { defer close(done); disk.Run(ctx) }()
+			return nil
+		},
+		Stop: func(context.Context) error { stop(); <-done; return nil },
+	})
 	configured, err := cfg.memoryLimitBytes()
 	if err != nil {
 		return nil, err
@@ -29,7 +49,9 @@ func newAdmission(cfg Config, set *vmetrics.Set, log *slog.Logger) (*ingest.Admi
 	memlimit.Apply(limit)
 	set.GetOrCreateGauge("vigil_memory_limit_bytes", func() float64 { return float64(limit) })
 	log.Info("memory limit", "bytes", limit, "source", string(source), "ingest_in_flight_bytes", limit/4)
-	return ingest.NewAdmission(ingest.DefaultAdmissionOptions(limit/4), set)
+	opts := ingest.DefaultAdmissionOptions(limit / 4)
+	opts.Refuse = disk.Refuse
+	return ingest.NewAdmission(opts, set)
 }
 
 // admit gates an ingest route on the main listener whose bodies may reach limit bytes.
