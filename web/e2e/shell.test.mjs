@@ -109,6 +109,19 @@ export default [
     },
   },
   {
+    name: 'dark theme',
+    contextOptions: {colorScheme: 'dark'},
+    async run({page, base, expect, shot}) {
+      for (const r of ['/logs?q=level:error', '/explore?q=' + encodeURIComponent('sum by (code) (rate(http_requests_total[5m]))'), '/services/checkout']) {
+        await page.goto(base + r);
+        await page.waitForSelector('.vg-page-body .uplot');
+        await page.waitForLoadState('networkidle');
+        expect.eq(await page.getAttribute('html', 'data-theme'), 'dark', 'dark theme');
+        await shot('dark-' + r.slice(1).split(/[/?]/)[0]);
+      }
+    },
+  },
+  {
     name: 'narrow screen',
     async run({page, base, expect, shot}) {
       await page.setViewportSize({width: 390, height: 844});
