@@ -114,6 +114,23 @@ export default [
     },
   },
   {
+    name: 'a bad query is explained next to the box and the previous lines stay',
+    allowFailures: ['/api/v1/logs/'],
+    async run({page, base, expect, shot}) {
+      await page.goto(base + '/logs?q=level:error');
+      await page.waitForSelector(`${LIST} .vl-row`);
+      await page.fill('input[aria-label="Log query"]', 'level:error AND (');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('.vg-error');
+      const msg = await page.textContent('.vg-error');
+      expect(msg.includes('HTTP 400'), `readable error: ${msg}`);
+      expect((await page.locator(`${LIST} .vl-row`).count()) > 0, 'previous lines still listed');
+      expect((await page.locator('.logs-histo .uplot').count()) === 1, 'previous histogram still drawn');
+      expect((await page.locator('.vg-error').count()) === 1, 'one error, next to the query');
+      await shot('error');
+    },
+  },
+  {
     name: 'live tail shows a new line',
     async run({page, base, expect, shot}) {
       await page.goto(base + '/logs?live=1&q=' + encodeURIComponent('service:tailtest'));

@@ -280,7 +280,8 @@ export async function mount(el, ctx) {
         onSelect: ([a, b]) => ctx.setRange(a, b),
       });
     } catch (err) {
-      if (err.name === 'AbortError') return;
+      // A refused query is explained next to the query box; the previous bars stay.
+      if (err.name === 'AbortError' || err.status === 400) return;
       if (chart) chart.destroy();
       chart = null;
       histo.replaceChildren(h('div', {class: 'vg-error'}, 'Volume: ' + err.message));
@@ -297,6 +298,7 @@ export async function mount(el, ctx) {
     }
     const first = ['level', 'service', 'trace_id'];
     names = [...first.filter((n) => names.includes(n)), ...names.filter((n) => !first.includes(n) && n !== 'message').sort()];
+    const loads = [];
     const blocks = names.map((name) => {
       const body = h('div', {class: 'vg-small vg-muted', style: {paddingLeft: '12px'}}, 'loading…');
       const d = h('details', {open: openFields.has(name), 'data-field': name}, h('summary', null, name), body);
@@ -307,9 +309,13 @@ export async function mount(el, ctx) {
           load();
         } else openFields.delete(name);
       });
-      if (d.open) load();
+      if (d.open) loads.push(load());
       return d;
     });
+    // Swap in the new sidebar once the open fields have their values; a query the API refused
+    // (explained next to the query box) leaves the previous sidebar in place.
+    const ok = await Promise.all(loads);
+    if (signal.aborted || ok.includes(false)) return;
     side.replaceChildren(h('div', {class: 'vg-small vg-muted', style: {marginBottom: '4px'}}, `${names.length} fields · top values of matching lines`), ...blocks);
   }
 
@@ -324,8 +330,11 @@ export async function mount(el, ctx) {
         h('span', {class: 'bar', style: {width: Math.max(2, Math.round((v.count / max) * 40)) + 'px'}}))),
       ...(vals.length ? [] : [h('div', {class: 'vg-muted', style: {paddingLeft: '12px'}}, 'no values')]));
       if (r.data.lines > 0 && vals.length) body.append(h('div', {class: 'vg-muted', style: {paddingLeft: '12px'}}, `of ${int(r.data.lines)} lines`));
+      return true;
     } catch (err) {
-      if (err.name !== 'AbortError') body.replaceChildren(h('div', {class: 'vg-err-text'}, err.message));
+      if (err.name === 'AbortError' || err.status === 400) return false;
+      body.replaceChildren(h('div', {class: 'vg-err-text'}, err.message));
+      return true;
     }
   }
 
