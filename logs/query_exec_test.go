@@ -177,3 +177,71 @@ func TestVolumeAgreesWithMatcher(t *testing.T) {
 	}
 	check(t, s, "flushed")
 }
+
+// TestFieldValuesAgreeWithMatcher checks FieldValues against the matcher over every line,
+// for fields the dictionaries answer for and fields they do not.
+func TestFieldValuesAgreeWithMatcher(t *testing.T) {
+	recs := realisticRecords(4000, t0, time.Hour)
+	for i := 0; i < len(recs); i += 7 {
+		recs[i].Fields = append(recs[i].Fields, Field{"host", "second-host", KindString}, Field{"host", recs[i].Fields[0].Value, KindString})
+	}
+	check := func(t *testing.T, s *Store, label string) {
+		for _, q := range []string{"", "timeout", `"connection refused"`, "level:error", "status:>=500"} {
+			for _, name := range []string{"level", "host", "status", "user_id", "service", "nosuch"} {
+				cq, err := compileQuery(q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start, end := t0.Add(7*time.Minute), t0.Add(53*time.Minute)
+				want := map[string]int64{}
+				wantLines := int64(0)
+				var lv lineView
+				for i := range recs {
+					r := &recs[i]
+					if r.Time.Before(start) || !r.Time.Before(end) {
+						continue
+					}
+					lv.reset(r)
+					if !cq.match(&lv) {
+						continue
+					}
+					wantLines++
+					var seen []string
+					lv.anyValue(name, func(x string, _ FieldKind) bool {
+						if !slices.Contains(seen, x) {
+							want[x]++
+							seen = append(seen, x)
+						}
+						return false
+					})
+				}
+				vals, lines, err := s.FieldValues(context.Background(), name, q, start, end, 100000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]int64{}
+				for _, v := range vals {
+					got[v.Value] = v.Count
+				}
+				if lines != wantLines || len(got) != len(want) {
+					t.Errorf("%s %q values of %s: %d lines, %d values; want %d, %d", label, q, name, lines, len(got), wantLines, len(want))
+					continue
+				}
+				for v, c := range want {
+					if got[v] != c {
+						t.Errorf("%s %q values of %s: %q counted %d, want %d", label, q, name, v, got[v], c)
+					}
+				}
+			}
+		}
+	}
+	s := openTestStore(t, t.TempDir(), testOptions())
+	if err := s.WriteLogs(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s, "memory")
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s, "flushed")
+}

@@ -209,20 +209,7 @@ func (s *Store) FieldValues(ctx context.Context, name, q string, start, end time
 	}
 	lo, hi := s.timeRange(start, end)
 	counts := map[string]int64{}
-	var lv lineView
-	err = s.scan(ctx, cq, lo, hi, scanAny, func(_ lineKey, r *Record) error {
-		lines++
-		lv.reset(r)
-		seen := ""
-		lv.anyValue(name, func(x string, _ FieldKind) bool {
-			if x != seen { // count a line once per distinct value (duplicates are adjacent in practice)
-				counts[x]++
-				seen = x
-			}
-			return false
-		})
-		return nil
-	})
+	lines, err = s.scanFieldCounts(ctx, cq, lo, hi, name, counts)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list values of %s: %w", name, err)
 	}

@@ -1,7 +1,6 @@
 package logs
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -145,56 +144,6 @@ const (
 	scanBackward
 )
 
-// scan calls fn for every line with a time in [start, end) (Unix ns) that cq matches. Blocks
-// are visited in order of their first (forward) or last (backward) line; lines are not
-// globally ordered. r is valid only during the call unless the caller copies it — in
-// practice it points into a freshly decoded block and may be kept.
-func (s *Store) scan(ctx context.Context, cq compiledQuery, start, end int64, order scanOrder, fn func(k lineKey, r *Record) error) error {
-	if start >= end {
-		return nil
-	}
-	if cq.none {
-		return nil
-	}
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	mems, parts := s.snapshot(start, end, order)
-	var lv lineView
-	visit := func(b *memBlock, part int64, seq uint64, lines []Record) error {
-		for i := range lines {
-			r := &lines[i]
-			t := r.Time.UnixNano()
-			if t < start || t >= end {
-				continue
-			}
-			lv.reset(r)
-			if cq.match(&lv) {
-				if err := fn(lineKey{t: t, part: part, seq: seq, idx: uint32(i)}, r); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	for _, m := range mems {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := visit(m.b, m.b.part, m.b.seq, m.lines); err != nil {
-			return err
-		}
-	}
-	for _, ps := range parts {
-		if err := s.scanPartition(ctx, ps.p, ps.entries, cq, start, end, order, func(e blockEntry, i int, r *Record) error {
-			return fn(lineKey{t: r.Time.UnixNano(), part: ps.p.key, seq: e.seq, idx: uint32(i)}, r)
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 type memSnap struct {
 	b     *memBlock
 	lines []Record
@@ -238,59 +187,6 @@ func (s *Store) snapshot(start, end int64, order scanOrder) ([]memSnap, []partSn
 		return cmpInt64(a.p.start, b.p.start)
 	})
 	return mems, parts
-}
-
-// scanPartition hands fn every line of p's candidate blocks that cq matches. Only blocks
-// whose dictionary leaves candidate lines are decoded.
-func (s *Store) scanPartition(ctx context.Context, p *partition, entries []blockEntry, cq compiledQuery, start, end int64, order scanOrder, fn func(blockEntry, int, *Record) error) error {
-	p.useMu.RLock()
-	defer p.useMu.RUnlock()
-	if p.dropped {
-		return nil
-	}
-	cands, err := s.candidates(p, entries, cq, start, end, order)
-	if err != nil {
-		return err
-	}
-	var buf []byte
-	var lv lineView
-	for _, e := range cands {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var h blockHead
-		h, buf, err = p.readHead(e, buf)
-		if err != nil {
-			return err
-		}
-		bits, exact := cq.eval.lines(&h)
-		if bits.empty() {
-			continue
-		}
-		lines, err := p.readBlock(e, s.dec)
-		if err != nil {
-			return err
-		}
-		var ferr error
-		bits.each(func(i int) bool {
-			r := &lines[i]
-			if t := r.Time.UnixNano(); t < start || t >= end {
-				return true
-			}
-			if !exact {
-				lv.reset(r)
-				if !cq.match(&lv) {
-					return true
-				}
-			}
-			ferr = fn(e, i, r)
-			return ferr == nil
-		})
-		if ferr != nil {
-			return ferr
-		}
-	}
-	return nil
 }
 
 // candidates returns p's blocks that overlap [start, end) and may hold a match, in order.

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -162,4 +163,123 @@ func dictValues(d *blockDict, f string, bits lineBits, vals []string) lineBits {
 		return open
 	}
 	return multi
+}
+
+// scanFieldCounts adds to counts, per value of field name, the lines in [start, end) that cq
+// matches holding it (a line counts once per distinct value), and returns how many lines
+// matched. A block's counts come from its dictionary when the field has no value in its
+// bloom filter; otherwise from its records.
+func (s *Store) scanFieldCounts(ctx context.Context, cq compiledQuery, start, end int64, name string, counts map[string]int64) (int64, error) {
+	if start >= end || cq.none {
+		return 0, nil
+	}
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	var lines int64
+	mems, parts := s.snapshot(start, end, scanAny)
+	var lv lineView
+	var seen []string
+	countRecord := func(r *Record) {
+		lines++
+		lv.reset(r)
+		seen = seen[:0]
+		lv.anyValue(name, func(x string, _ FieldKind) bool {
+			if !slices.Contains(seen, x) {
+				counts[x]++
+				seen = append(seen, x)
+			}
+			return false
+		})
+	}
+	for _, m := range mems {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		for i := range m.lines {
+			r := &m.lines[i]
+			if t := r.Time.UnixNano(); t >= start && t < end {
+				lv.reset(r)
+				if cq.match(&lv) {
+					countRecord(r)
+				}
+			}
+		}
+	}
+	noValues := reservedField(name) && name != fieldLevel && name != fieldService && name != fieldTraceID && name != fieldSpanID
+	for _, ps := range parts {
+		err := func() error {
+			p := ps.p
+			p.useMu.RLock()
+			defer p.useMu.RUnlock()
+			if p.dropped {
+				return nil
+			}
+			cands, err := s.candidates(p, ps.entries, cq, start, end, scanAny)
+			if err != nil {
+				return err
+			}
+			var buf []byte
+			for _, e := range cands {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				var h blockHead
+				if h, buf, err = p.readHead(e, buf); err != nil {
+					return err
+				}
+				bits, exact := cq.eval.lines(&h)
+				if bits.empty() {
+					continue
+				}
+				fi, fd := h.dict.field(name)
+				fromDict := exact && (noValues || fd == nil || fd.singletons == 0)
+				inside := e.minT >= start && e.maxT < end
+				if !fromDict || !inside {
+					// The block needs its lines' times, or its records.
+					recs, err := p.readBlock(e, s.dec)
+					if err != nil {
+						return err
+					}
+					bits.each(func(i int) bool {
+						r := &recs[i]
+						if t := r.Time.UnixNano(); t < start || t >= end {
+							return true
+						}
+						if !exact {
+							lv.reset(r)
+							if !cq.match(&lv) {
+								return true
+							}
+						}
+						countRecord(r)
+						return true
+					})
+					continue
+				}
+				lines += int64(bits.count())
+				if noValues || fd == nil {
+					continue
+				}
+				lo, hi := h.dict.fieldRange(fi)
+				post := newLineBits(int(e.lines))
+				for i := lo; i < hi; i++ {
+					_, t, pst := h.dict.entry(i)
+					clear(post)
+					if err := orPostings(post, h.dict.postings(pst), int(e.lines)); err != nil {
+						return fmt.Errorf("read block %d dictionary of %s: %w", e.seq, p.dir, err)
+					}
+					post.and(bits)
+					if c := post.count(); c > 0 {
+						counts[string(t)] += int64(c)
+					}
+				}
+			}
+			return nil
+		}()
+		if err != nil {
+			return 0, err
+		}
+	}
+	return lines, nil
 }
