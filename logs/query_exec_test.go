@@ -67,7 +67,9 @@ func TestQueryAgreesWithMatcher(t *testing.T) {
 			}
 		}
 	}
-	s := openTestStore(t, t.TempDir(), testOptions())
+	o := testOptions()
+	o.BlockLines = 100 // many blocks, most of them inside the range
+	s := openTestStore(t, t.TempDir(), o)
 	if err := s.WriteLogs(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +169,9 @@ func TestVolumeAgreesWithMatcher(t *testing.T) {
 			}
 		}
 	}
-	s := openTestStore(t, t.TempDir(), testOptions())
+	o := testOptions()
+	o.BlockLines = 100 // many blocks, most of them inside the range
+	s := openTestStore(t, t.TempDir(), o)
 	if err := s.WriteLogs(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +239,9 @@ func TestFieldValuesAgreeWithMatcher(t *testing.T) {
 			}
 		}
 	}
-	s := openTestStore(t, t.TempDir(), testOptions())
+	o := testOptions()
+	o.BlockLines = 100 // many blocks, most of them inside the range
+	s := openTestStore(t, t.TempDir(), o)
 	if err := s.WriteLogs(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
