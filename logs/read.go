@@ -29,8 +29,9 @@ type Query struct {
 	// TotalLimit 0 makes Result.Total exact. Above 0, the search stops verifying lines for
 	// the count once TotalLimit matches are counted (as Elasticsearch's track_total_hits):
 	// Total may then be a lower bound, and Result.TotalLowerBound says so. Lines whose
-	// match the block dictionaries decide (terms, field values) are always counted, so
-	// only queries with phrases, wildcards or ranges are affected.
+	// match the block dictionaries decide (terms and field values found in two or more
+	// lines of a block) are always counted; phrases, wildcards, ranges and terms found in
+	// one line of a block (in its bloom filter) are what may go uncounted.
 	TotalLimit int
 }
 
