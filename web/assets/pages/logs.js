@@ -192,7 +192,9 @@ export async function mount(el, ctx) {
     ctx.busy(listWrap, true);
     ctx.busy(histoWrap, true);
     const vol = volume(st, start, end, signal);
-    const fields = loadFields(st, start, end, signal);
+    // The field sidebar waits for the lines: the log API runs a few queries at a time
+    // (logs.query_max_concurrency), and the lines matter most.
+    let fields = null;
     try {
       const got = [];
       const seen = new Set();
@@ -232,6 +234,7 @@ export async function mount(el, ctx) {
         ctx.notice(noticeEl, st.q ? 'No lines match this query in this range.' : 'No lines in this range.');
       }
       status.textContent = `${int(total)} matching lines`;
+      fields = loadFields(st, start, end, signal);
     } catch (err) {
       if (err.name === 'AbortError') return;
       ctx.error(errEl, err);
