@@ -54,20 +54,31 @@ func (db *DB) traceHeaders(ctx context.Context, id TraceID) ([]spanHeader, error
 		return nil, err
 	}
 	defer db.closing.RUnlock()
-	var hs []spanHeader
+	var (
+		chunks [][]spanHeader
+		n      int
+	)
 	err := db.traceChunks(ctx, id, time.Time{}, time.Time{}, func(_ uint32, v []byte) (bool, error) {
 		h, err := decodeHeaders(v)
 		if err != nil {
 			return false, err
 		}
-		hs = append(hs, h.headers...)
+		chunks = append(chunks, h.headers)
+		n += len(h.headers)
 		return true, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(hs) == 0 {
+	if n == 0 {
 		return nil, fmt.Errorf("trace %s: %w", id, ErrTraceNotFound)
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	hs := make([]spanHeader, 0, n) // one copy, not one per doubling
+	for _, c := range chunks {
+		hs = append(hs, c...)
 	}
 	return hs, nil
 }
