@@ -1,7 +1,9 @@
 // Package traces is Vigil's span store: durable under <data-dir>/traces, with every span of a
 // trace in one range read, search by time window, service, span name, duration, status and
 // attributes, the service and operation lists, retention by whole time ranges, and the span
-// metrics (RED) and service-graph edges it derives from every span for the metrics store.
+// metrics (RED) and service-graph edges it derives from every span for the metrics store. Its
+// HTTP handler serves the Jaeger query API and the trace page's API: a trace's span tree a
+// few levels at a time from the span headers alone (tree.go), and one span in full.
 //
 // It owns its value types (traces.Span) and its directory. It must not know OTLP or Zipkin wire
 // formats (the ingest package decodes them), HTTP routing outside its own Jaeger handler, or
