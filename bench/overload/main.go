@@ -119,14 +119,22 @@ func run(ctx context.Context, bin string, duration time.Duration, memLimit strin
 	totalLost := 0
 	for _, sig := range []string{"metrics", "logs", "traces"} {
 		c := stats[sig]
-		stored, err := t.stored(ctx, sig, start, time.Now())
-		if err != nil {
-			return fmt.Errorf("read back %s: %w", sig, err)
-		}
-		lost := 0
-		for w, acked := range c.ackedByWorker() {
-			if s := stored[w]; s < acked {
-				lost += int(acked - s)
+		var lost int
+		// Span metrics, which count the stored spans, are flushed every 15 s: read until they
+		// cover what was acknowledged, or for two minutes.
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(5 * time.Second) {
+			stored, err := t.stored(ctx, sig, start, time.Now())
+			if err != nil {
+				return fmt.Errorf("read back %s: %w", sig, err)
+			}
+			lost = 0
+			for w, acked := range c.ackedByWorker() {
+				if s := stored[w]; s < acked {
+					lost += int(acked - s)
+				}
+			}
+			if lost == 0 || sig != "traces" || time.Now().After(deadline) || ctx.Err() != nil {
+				break
 			}
 		}
 		totalLost += lost

@@ -215,30 +215,7 @@ func (t *target) stored(ctx context.Context, sig string, start, end time.Time) (
 		q := fmt.Sprintf(`sum by (w) (count_over_time(overload_items[%ds]))`, int(end.Sub(start).Seconds())+120)
 		return out, t.promVector(ctx, q, end.Add(time.Minute), "w", out)
 	case "traces":
-		// The span metrics count every stored span; wait for their next flush first.
-		deadline := time.Now().Add(2 * time.Minute)
-		for {
-			clear(out)
-			if err := t.promVector(ctx, `sum by (service_name) (traces_span_metrics_calls_total{service_name=~"overload-.*"})`, time.Now(), "service_name", out); err != nil {
-				return nil, err
-			}
-			var n int64
-			for _, v := range out {
-				n += v
-			}
-			time.Sleep(5 * time.Second)
-			again := map[int]int64{}
-			if err := t.promVector(ctx, `sum by (service_name) (traces_span_metrics_calls_total{service_name=~"overload-.*"})`, time.Now(), "service_name", again); err != nil {
-				return nil, err
-			}
-			var m int64
-			for _, v := range again {
-				m += v
-			}
-			if m == n || time.Now().After(deadline) {
-				return again, nil
-			}
-		}
+		return out, t.promVector(ctx, `sum by (service_name) (traces_span_metrics_calls_total{service_name=~"overload-.*"})`, time.Now(), "service_name", out)
 	case "logs":
 		var r struct {
 			Data struct {

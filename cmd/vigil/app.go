@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -163,14 +164,15 @@ func (a *app) router() chi.Router {
 		r.Method("POST", "/api/v1/logs", a.admit("jsonlines", logsMax, &a.logs.jsonLines))
 		r.Method("POST", "/loki/api/v1/push", a.admit("loki", logsMax, &a.logs.loki))
 		r.Mount("/es", a.admit("es_bulk", logsMax, &a.logs.es))
-		r.Handle("/api/v1/logs/*", &a.logs.api)
+		r.Handle("/api/v1/logs/*", a.logQueries(&a.logs.api))
 		r.Handle("/api/v1/slos", &a.slo.api)
 		r.Handle("/api/v1/slos/*", &a.slo.api)
 		// Traces: Zipkin v2 ingest and the Jaeger query API (full paths), plus OTLP JSON by id.
 		r.Method("POST", "/api/v2/spans", a.admit("zipkin", tracesMax, &a.traces.zipkin))
+		traceQueries := a.traceQueries(&a.traces.jaeger)
 		for _, p := range []string{"/api/services", "/api/services/*", "/api/operations", "/api/traces",
 			"/api/traces/*", "/api/dependencies", "/api/v1/traces/*"} {
-			r.Handle(p, &a.traces.jaeger)
+			r.Handle(p, traceQueries)
 		}
 		r.Handle("/api/v1/*", &a.metrics.api)
 		r.Handle("/*", web.Handler())
@@ -251,7 +253,20 @@ func (a *app) waitComponents(ctx context.Context) <-chan error {
 
 // reload re-reads the configuration file (with the same flags on top) and applies what can
 // change at run time. A file that does not load changes nothing.
+//
+// Like Prometheus's, a reload first waits until every component has started: their start-up
+// reads the configuration Vigil began with, which a reload must not replace underneath them.
 func (a *app) reload(ctx context.Context) error {
+	for waiting := a.mgr.NotReady(); len(waiting) > 0; waiting = a.mgr.NotReady() {
+		if strings.HasSuffix(waiting[0], "(stopping)") {
+			return errors.New("Vigil is stopping")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("Vigil is still starting (%s): %w", strings.Join(waiting, ", "), ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	ok := a.set.GetOrCreateGauge("vigil_config_last_reload_successful", nil)

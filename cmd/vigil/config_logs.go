@@ -15,22 +15,34 @@ type LogsConfig struct {
 	FlushInterval  model.Duration   `yaml:"flush_interval"`
 	MaxLineSize    units.Base2Bytes `yaml:"max_line_size"`
 	MaxRequestSize units.Base2Bytes `yaml:"max_request_size"`
+	// QueryTimeout bounds one log query (search, volume, fields, context), queueing included;
+	// QueryMaxConcurrency is how many run at once (live tails are not counted).
+	QueryTimeout        model.Duration `yaml:"query_timeout"`
+	QueryMaxConcurrency int            `yaml:"query_max_concurrency"`
 }
 
 // DefaultLogsConfig holds the documented defaults.
 func DefaultLogsConfig() LogsConfig {
 	return LogsConfig{
-		Retention:      model.Duration(7 * 24 * time.Hour),
-		Partition:      model.Duration(time.Hour),
-		FlushInterval:  model.Duration(2 * time.Second),
-		MaxLineSize:    256 * units.KiB,
-		MaxRequestSize: 32 * units.MiB,
+		Retention:           model.Duration(7 * 24 * time.Hour),
+		Partition:           model.Duration(time.Hour),
+		FlushInterval:       model.Duration(2 * time.Second),
+		MaxLineSize:         256 * units.KiB,
+		MaxRequestSize:      32 * units.MiB,
+		QueryTimeout:        model.Duration(time.Minute),
+		QueryMaxConcurrency: 4,
 	}
 }
 
 func (c *LogsConfig) validate(bad func(key, format string, args ...any)) {
 	if c.Retention < 0 {
 		bad("logs.retention", "must not be negative")
+	}
+	if c.QueryTimeout <= 0 {
+		bad("logs.query_timeout", "must be positive")
+	}
+	if c.QueryMaxConcurrency < 1 {
+		bad("logs.query_max_concurrency", "must be at least 1")
 	}
 	if c.RetentionSize < 0 {
 		bad("logs.retention_size", "must not be negative")

@@ -14,6 +14,10 @@ type TracesConfig struct {
 	MaxFutureSkew  model.Duration    `yaml:"max_future_skew"`
 	MaxRequestSize units.Base2Bytes  `yaml:"max_request_size"`
 	SpanMetrics    SpanMetricsConfig `yaml:"span_metrics"`
+	// QueryTimeout bounds one trace query (search, trace by id, dependencies), queueing
+	// included; QueryMaxConcurrency is how many run at once.
+	QueryTimeout        model.Duration `yaml:"query_timeout"`
+	QueryMaxConcurrency int            `yaml:"query_max_concurrency"`
 }
 
 // SpanMetricsConfig controls the RED metrics and service-graph edges written to the TSDB.
@@ -25,10 +29,12 @@ type SpanMetricsConfig struct {
 // DefaultTracesConfig holds the documented defaults.
 func DefaultTracesConfig() TracesConfig {
 	return TracesConfig{
-		Retention:      model.Duration(7 * 24 * time.Hour),
-		MaxFutureSkew:  model.Duration(time.Hour),
-		MaxRequestSize: 32 * units.MiB,
-		SpanMetrics:    SpanMetricsConfig{FlushInterval: model.Duration(15 * time.Second), MaxSeries: 10_000},
+		Retention:           model.Duration(7 * 24 * time.Hour),
+		MaxFutureSkew:       model.Duration(time.Hour),
+		MaxRequestSize:      32 * units.MiB,
+		SpanMetrics:         SpanMetricsConfig{FlushInterval: model.Duration(15 * time.Second), MaxSeries: 10_000},
+		QueryTimeout:        model.Duration(time.Minute),
+		QueryMaxConcurrency: 4,
 	}
 }
 
@@ -50,5 +56,11 @@ func (c *TracesConfig) validate(bad func(key, format string, args ...any)) {
 	}
 	if c.SpanMetrics.MaxSeries <= 0 {
 		bad("traces.span_metrics.max_series", "must be positive")
+	}
+	if c.QueryTimeout <= 0 {
+		bad("traces.query_timeout", "must be positive")
+	}
+	if c.QueryMaxConcurrency < 1 {
+		bad("traces.query_max_concurrency", "must be at least 1")
 	}
 }

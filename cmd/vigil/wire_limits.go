@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/vigilhq/vigil/ingest"
 	"github.com/vigilhq/vigil/internal/diskspace"
+	"github.com/vigilhq/vigil/internal/httpserver"
 	"github.com/vigilhq/vigil/internal/lifecycle"
 	"github.com/vigilhq/vigil/internal/memlimit"
 )
@@ -66,4 +68,20 @@ func (a *app) admitOTLP(o *ingest.OTLPOptions) {
 	o.HTTPMiddleware = append(o.HTTPMiddleware, func(next http.Handler) http.Handler {
 		return a.admission.HTTP("otlp_http", o.MaxRequestBytes, next)
 	})
+}
+
+// logQueries bounds the log query API by logs.query_timeout and logs.query_max_concurrency;
+// live tails, which stream for as long as the client stays, are not counted.
+func (a *app) logQueries(h http.Handler) http.Handler {
+	c := a.cfg.Logs
+	return httpserver.Limit("logs", c.QueryMaxConcurrency, time.Duration(c.QueryTimeout), a.set, func(r *http.Request) bool {
+		return strings.HasSuffix(r.URL.Path, "/tail")
+	})(h)
+}
+
+// traceQueries bounds the trace query APIs by traces.query_timeout and
+// traces.query_max_concurrency.
+func (a *app) traceQueries(h http.Handler) http.Handler {
+	c := a.cfg.Traces
+	return httpserver.Limit("traces", c.QueryMaxConcurrency, time.Duration(c.QueryTimeout), a.set, nil)(h)
 }
