@@ -55,7 +55,8 @@ type Options struct {
 }
 
 // DefaultOptions returns the defaults: 1h partitions, 7d retention, no size limit, blocks of
-// 1,000 lines or 1 MiB, a 2s flush interval and a 256 KiB line limit.
+// 1,000 lines or 1 MiB, a 2s flush interval (or 32 MiB of buffered lines) and a 256 KiB line
+// limit.
 func DefaultOptions() Options {
 	return Options{
 		PartitionDuration:      time.Hour,
@@ -64,13 +65,16 @@ func DefaultOptions() Options {
 		BlockLines:             1000,
 		BlockBytes:             1 << 20,
 		FlushInterval:          2 * time.Second,
-		FlushBytes:             64 << 20,
-		MaxLineBytes:           256 << 10,
-		DefaultLimit:           100,
-		MaxLimit:               5000,
-		QueryTotalLimit:        10000,
-		MaxVolumeBuckets:       11000,
-		TailBuffer:             1024,
+		// Lines hold about 3x their raw size in memory, and writers are held back at twice
+		// this: at 32 MiB a burst keeps under about 100 MiB of lines in memory (64 MiB
+		// peaked at 379 MiB RSS in bench/logs QUICK, 200k lines in 2.4 s).
+		FlushBytes:       32 << 20,
+		MaxLineBytes:     256 << 10,
+		DefaultLimit:     100,
+		MaxLimit:         5000,
+		QueryTotalLimit:  10000,
+		MaxVolumeBuckets: 11000,
+		TailBuffer:       1024,
 	}
 }
 
