@@ -43,6 +43,8 @@ type app struct {
 	logs      *logsWiring
 	alerting  *alertingWiring
 	slo       *sloWiring
+	// dashboards serves the UI's dashboard files (web.dashboards_dir).
+	dashboards *web.Dashboards
 
 	mu        sync.Mutex // serialises reloads and guards cfg
 	cfg       Config
@@ -126,6 +128,9 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 	a.otlp = ingest.NewOTLPServer(otlpOpts, a.reg.NewSet(), log)
 	a.mgr.Add(lifecycle.Component{Name: "otlp", Start: a.otlp.Start, Stop: a.otlp.Stop, Failed: a.otlp.Failed()})
 
+	if a.dashboards, err = web.NewDashboards(cfg.dashboardsDir(), log); err != nil {
+		return nil, errors.Join(err, dir.Close())
+	}
 	a.front = httpserver.New("main", cfg.HTTPListen, a.router(), log)
 	a.auth.serveTLS(a.front)
 	return a, nil
@@ -167,6 +172,9 @@ func (a *app) router() chi.Router {
 		r.Handle("/api/v1/logs/*", a.logQueries(&a.logs.api))
 		r.Handle("/api/v1/slos", &a.slo.api)
 		r.Handle("/api/v1/slos/*", &a.slo.api)
+		// Dashboards: files in web.dashboards_dir (reads need read, saves and deletes admin).
+		r.Handle(web.DashboardsPrefix, a.dashboards)
+		r.Handle(web.DashboardsPrefix+"/*", a.dashboards)
 		// Traces: Zipkin v2 ingest and the Jaeger query API (full paths), plus OTLP JSON by id.
 		r.Method("POST", "/api/v2/spans", a.admit("zipkin", tracesMax, &a.traces.zipkin))
 		traceQueries := a.traceQueries(&a.traces.jaeger)
@@ -309,6 +317,7 @@ func restartOnlyChanges(old, cur Config) []string {
 		"self_metrics.interval": old.SelfMetrics.Interval != cur.SelfMetrics.Interval,
 		"auth.session_ttl":      old.Auth.SessionTTL != cur.Auth.SessionTTL,
 		"tls":                   old.TLS != cur.TLS,
+		"web.dashboards_dir":    old.Web.DashboardsDir != cur.Web.DashboardsDir,
 	} {
 		if changed {
 			keys = append(keys, key)

@@ -124,6 +124,13 @@ func TestAuthOnTheMainListener(t *testing.T) {
 		{"POST", "/api/v2/alerts", "ingest-token", 200},
 		{"GET", "/es/", "ingest-token", 200},
 		{"GET", "/es/", "read-token", 403},
+		{"GET", "/api/v1/dashboards", "read-token", 200},
+		{"GET", "/api/v1/dashboards/golden-signals", "read-token", 200},
+		{"GET", "/api/v1/dashboards", "ingest-token", 403},
+		{"PUT", "/api/v1/dashboards/auth-test", "read-token", 403},
+		{"PUT", "/api/v1/dashboards/auth-test", "admin-token", 200},
+		{"DELETE", "/api/v1/dashboards/auth-test", "read-token", 403},
+		{"DELETE", "/api/v1/dashboards/auth-test", "admin-token", 200},
 	} {
 		var body io.Reader
 		switch tc.path {
@@ -131,6 +138,8 @@ func TestAuthOnTheMainListener(t *testing.T) {
 			body = strings.NewReader(`{"_msg":"hello","service":"auth-test"}` + "\n")
 		case "/api/v2/alerts":
 			body = strings.NewReader(`[{"labels":{"alertname":"AuthTest"}}]`)
+		case "/api/v1/dashboards/auth-test":
+			body = strings.NewReader(`{"title": "Auth test", "panels": []}`)
 		}
 		code, h, resp := call(t, nil, tc.method, base+tc.path, tc.token, body, "Content-Type", "application/json")
 		if code != tc.want {

@@ -98,6 +98,7 @@ func (c cli) load() (Config, error) {
 		}
 		cfg.Alerting.resolvePaths(dirOf(c.configFile))
 		cfg.SLO.resolvePaths(dirOf(c.configFile))
+		cfg.Web.resolvePaths(dirOf(c.configFile))
 		cfg.Auth.resolvePaths(dirOf(c.configFile))
 		cfg.TLS.resolvePaths(dirOf(c.configFile))
 	}

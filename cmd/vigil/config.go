@@ -37,6 +37,7 @@ type Config struct {
 	Traces      TracesConfig      `yaml:"traces"`
 	Alerting    AlertingConfig    `yaml:"alerting"`
 	SLO         SLOConfig         `yaml:"slo"`
+	Web         WebConfig         `yaml:"web"`
 	Auth        AuthConfig        `yaml:"auth"`
 	TLS         TLSConfig         `yaml:"tls"`
 }
@@ -72,6 +73,7 @@ func DefaultConfig() Config {
 		Traces:          DefaultTracesConfig(),
 		Alerting:        DefaultAlertingConfig(),
 		SLO:             DefaultSLOConfig(),
+		Web:             DefaultWebConfig(),
 		Auth:            DefaultAuthConfig(),
 	}
 }

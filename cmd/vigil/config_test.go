@@ -100,6 +100,7 @@ func TestLoadGoodFile(t *testing.T) {
 				return g
 			}(),
 		},
+		Web: WebConfig{DashboardsDir: absTestdata(t, "dashboards")},
 		Auth: AuthConfig{
 			Tokens: []TokenConfig{
 				{Name: "grafana", TokenFile: absTestdata(t, "secrets/grafana.token"), Scopes: []string{"read"}},
