@@ -165,7 +165,7 @@ func (l pebbleLogger) Fatalf(format string, args ...any) {
 
 // removeRecycledWALs deletes, after a clean Flush and Close, the write-ahead logs pebble
 // keeps to reuse (up to MemTableStopWritesThreshold+1 of them, 64 MiB each once the store
-// is busy): every .log file but the newest. After the flush no older log holds anything
+// is busy): every .log file but the newest, which it empties. After the flush no older log holds anything
 // unflushed (pebble replays only logs from the manifest's first unflushed one, the newest),
 // and no write can come between the flush and the close (Close holds the write lock). A
 // stopped store then takes only the space of its spans; pebble makes new logs at the next
@@ -186,9 +186,19 @@ func (db *DB) removeRecycledWALs() {
 	}
 	// Names are zero-padded file numbers of equal width, so the newest sorts last.
 	slices.SortFunc(logs, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
-	for _, name := range logs[:max(len(logs)-1, 0)] {
+	if len(logs) == 0 {
+		return
+	}
+	for _, name := range logs[:len(logs)-1] {
 		if err := os.Remove(filepath.Join(db.dir, name)); err != nil {
 			db.log.Warn("Cannot remove a recycled write-ahead log", "file", name, "err", err)
 		}
+	}
+	// The newest log holds no record (nothing was written after the flush), but when it was
+	// a reused file it still has its old bytes, which pebble's reader skips by log number.
+	// Empty, it is what pebble makes for a new log.
+	newest := filepath.Join(db.dir, logs[len(logs)-1])
+	if err := os.Truncate(newest, 0); err != nil {
+		db.log.Warn("Cannot empty the last write-ahead log", "file", newest, "err", err)
 	}
 }

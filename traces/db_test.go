@@ -3,6 +3,7 @@ package traces
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -284,8 +285,8 @@ func TestOpenRefusesOtherFormat(t *testing.T) {
 	}
 }
 
-// TestCloseRemovesRecycledWALs: a clean close leaves one write-ahead log, and the store
-// reopens with everything.
+// TestCloseRemovesRecycledWALs: a clean close leaves one empty write-ahead log, and the
+// store reopens with everything, and takes new writes after that.
 func TestCloseRemovesRecycledWALs(t *testing.T) {
 	dir := t.TempDir()
 	db, err := Open(dir, DefaultOptions(), nil, nil)
@@ -315,8 +316,21 @@ func TestCloseRemovesRecycledWALs(t *testing.T) {
 	if n := countLogs(); n != 1 {
 		t.Errorf("%d logs after close, want 1", n)
 	}
+	if logs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(logs) == 1 {
+		if info, err := os.Stat(logs[0]); err != nil || info.Size() != 0 {
+			t.Errorf("the last log after close: %v, %v; want it empty", info.Size(), err)
+		}
+	}
+	db, err = Open(dir, DefaultOptions(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, db, fixtureTrace(5, base))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	db = openTestDB(t, dir, DefaultOptions())
-	for i := byte(1); i <= 4; i++ {
+	for i := byte(1); i <= 5; i++ {
 		if spans, err := db.TraceSpans(context.Background(), tid(i)); err != nil || len(spans) != 6 {
 			t.Errorf("trace %d after reopen: %d spans, %v", i, len(spans), err)
 		}
