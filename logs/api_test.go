@@ -50,6 +50,9 @@ func TestAPIGolden(t *testing.T) {
 		{"bad_query", "/api/v1/logs/query", url.Values{"q": {"(level:error"}, "start": {start}, "end": {end}}, 400},
 		{"bad_time", "/api/v1/logs/query", url.Values{"start": {"yesterday"}}, 400},
 		{"bad_direction", "/api/v1/logs/query", url.Values{"direction": {"sideways"}}, 400},
+		// The phrase's lines are verified one by one; past total_limit the total is a lower bound.
+		{"query_total_limit", "/api/v1/logs/query", url.Values{"q": {`"connection refused"`}, "start": {start}, "end": {end}, "limit": {"1"}, "total_limit": {"1"}}, 200},
+		{"bad_total_limit", "/api/v1/logs/query", url.Values{"total_limit": {"-1"}}, 400},
 		{"unknown_id", "/api/v1/logs/context", url.Values{"id": {"1-2-3"}}, 404},
 	}
 	for _, tc := range cases {
