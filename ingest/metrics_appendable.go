@@ -38,7 +38,13 @@ var (
 	errTooManySeries = errors.New("too many series in request")
 	// errLabelLimit marks a series with invalid labels or over a label limit.
 	errLabelLimit = errors.New("label limit exceeded")
+	// errSeriesLimit refuses a new series once the store holds MaxActiveSeries.
+	errSeriesLimit = errors.New("active series limit reached")
 )
+
+// activeSeriesCounter is what a store reports for MaxActiveSeries: how many series it holds
+// in memory. Found on the MetricsAppendable by type assertion.
+type activeSeriesCounter interface{ ActiveSeries() uint64 }
 
 // appendPolicy is what a protocol asks of the tallying appender.
 type appendPolicy struct {
@@ -90,6 +96,15 @@ type tallyingAppendable struct {
 	self   *ingestSelfMetrics
 }
 
+// activeSeries is the store's series count, or nil when there is no cap to apply.
+func (a *tallyingAppendable) activeSeries() activeSeriesCounter {
+	if a.policy.opts.MaxActiveSeries <= 0 {
+		return nil
+	}
+	c, _ := a.next.(activeSeriesCounter)
+	return c
+}
+
 func (a *tallyingAppendable) AppenderV2(ctx context.Context) storage.AppenderV2 {
 	t, _ := ctx.Value(tallyKey{}).(*appendTally)
 	if t == nil {
@@ -100,7 +115,7 @@ func (a *tallyingAppendable) AppenderV2(ctx context.Context) storage.AppenderV2 
 		t.maxSeries = a.policy.opts.MaxSeriesPerRequest
 	}
 	inner := a.next.AppenderV2(ctx)
-	app := &tallyingAppender{next: inner, policy: &a.policy, tally: t, self: a.self}
+	app := &tallyingAppender{next: inner, policy: &a.policy, tally: t, self: a.self, series: a.activeSeries()}
 	if ex, ok := inner.(storage.ExemplarAppenderV2); ok {
 		return &tallyingExemplarAppender{tallyingAppender: app, ex: ex}
 	}
@@ -112,7 +127,28 @@ type tallyingAppender struct {
 	policy  *appendPolicy
 	tally   *appendTally
 	self    *ingestSelfMetrics
+	series  activeSeriesCounter // nil: no active-series cap
 	pending int
+}
+
+// overSeriesCap refuses a series the store does not hold yet once it holds MaxActiveSeries.
+// A known series (a cached ref, or one the head finds) always passes. The error also wraps
+// storage.ErrOutOfBounds so that Prometheus's remote-write 2.0 receiver treats it as it treats
+// other per-series refusals: skip that series, write the rest, answer 400.
+func (a *tallyingAppender) overSeriesCap(ref storage.SeriesRef, ls labels.Labels) error {
+	if a.series == nil || ref != 0 {
+		return nil
+	}
+	limit := uint64(a.policy.opts.MaxActiveSeries)
+	if a.series.ActiveSeries() < limit {
+		return nil
+	}
+	if g, ok := a.next.(storage.GetRef); ok {
+		if r, _ := g.GetRef(ls, ls.Hash()); r != 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: the store holds %d series, the limit (metrics.max_active_series); new series are refused (%w)", errSeriesLimit, limit, storage.ErrOutOfBounds)
 }
 
 func (a *tallyingAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AOptions) (storage.SeriesRef, error) {
@@ -130,6 +166,9 @@ func (a *tallyingAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t
 				a.tally.seen[hash] = struct{}{}
 			}
 		}
+	}
+	if err := a.overSeriesCap(ref, ls); err != nil {
+		return a.rejected(reasonSeriesLimit, err)
 	}
 	ref, err := a.next.Append(ref, ls, st, t, v, h, fh, opts)
 	if err == nil {
@@ -209,6 +248,8 @@ func classifyAppendError(err error) (rejectReason, bool) {
 		return reasonTooManySeries, true
 	case errors.Is(err, errLabelLimit):
 		return reasonBadLabels, true
+	case errors.Is(err, errSeriesLimit):
+		return reasonSeriesLimit, true
 	case errors.Is(err, storage.ErrOutOfOrderSample),
 		errors.Is(err, storage.ErrOutOfBounds),
 		errors.Is(err, storage.ErrDuplicateSampleForTimestamp),

@@ -20,6 +20,11 @@ type MetricsIngestOptions struct {
 	MaxLabelNameLength  int
 	MaxLabelValueLength int
 	MaxLabelsPerSeries  int
+	// MaxActiveSeries caps the series the store holds in memory (0: no cap). Past it, samples
+	// of series the store already has keep flowing and new series are refused: remote write
+	// answers 400 naming the cap after writing the rest, OTLP reports them in its partial
+	// success. Reason "series_limit". The store must report its count (ActiveSeries).
+	MaxActiveSeries int
 
 	// RemoteWriteSeriesCacheSize bounds the remote write 1.0 series-ref
 	// cache: it remembers between this many and twice this many series

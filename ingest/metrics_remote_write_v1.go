@@ -191,6 +191,10 @@ func (h *remoteWriteHandler) serveV1(w http.ResponseWriter, r *http.Request) (in
 		return h.fail(w, http.StatusBadRequest, reasonBadLabels, fmt.Errorf(
 			"%d series dropped for invalid labels (first: %s); the other series were written", chk.invalid, chk.firstInvalid))
 	}
+	if tally.reason == reasonSeriesLimit {
+		return h.fail(w, http.StatusBadRequest, reasonSeriesLimit, fmt.Errorf(
+			"new series refused: %w; the samples of the series Vigil already holds were written", tally.firstErr))
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return http.StatusNoContent, ""
 }
@@ -342,12 +346,21 @@ func (h *remoteWriteHandler) appendV1(ctx context.Context, req *rwV1Request) (er
 						err = nil
 						continue
 					}
+					if errors.Is(err, errSeriesLimit) {
+						// A new series over the cap: skip it, write the others (the handler
+						// answers 400 after the commit, as for invalid labels).
+						err = nil
+						break
+					}
 					h.logOutOfOrder(err, "Out of order sample from remote write", s.ls, smp.t)
 					return err
 				}
 			}
 			appended += s.samplesHi - s.samplesLo
-		} else if ref, err = h.appendV1Slow(app, req, s, ref, maxTime, &appended); err != nil {
+		} else if ref, err = h.appendV1Slow(app, req, s, ref, maxTime, &appended); errors.Is(err, errSeriesLimit) {
+			err = nil
+			continue
+		} else if err != nil {
 			return err
 		}
 		if ref != 0 && ref != s.ref {

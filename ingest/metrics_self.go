@@ -25,6 +25,7 @@ const (
 	reasonOutOfOrder       rejectReason = "out_of_order"
 	reasonTooManySeries    rejectReason = "too_many_series"
 	reasonStorage          rejectReason = "storage"
+	reasonSeriesLimit      rejectReason = "series_limit"
 )
 
 // ingestSelfMetrics counts one protocol's traffic on the component's

@@ -135,6 +135,10 @@ func (d *DB) Appender(ctx context.Context) storage.Appender { return d.db.Append
 // and the OTLP write handler take. Same durability as Appender.
 func (d *DB) AppenderV2(ctx context.Context) storage.AppenderV2 { return d.db.AppenderV2(ctx) }
 
+// ActiveSeries is the number of series in the head block: those written to recently, which
+// hold memory (Mimir's "in-memory series").
+func (d *DB) ActiveSeries() uint64 { return d.db.Head().NumSeries() }
+
 // Querier returns a querier over samples in [mint, maxt] (milliseconds).
 func (d *DB) Querier(mint, maxt int64) (storage.Querier, error) {
 	q, err := d.db.Querier(mint, maxt)

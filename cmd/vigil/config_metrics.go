@@ -26,9 +26,12 @@ type MetricsConfig struct {
 	LookbackDelta       model.Duration   `yaml:"lookback_delta"`
 	MaxRequestSize      units.Base2Bytes `yaml:"max_request_size"`
 	MaxSeriesPerRequest int              `yaml:"max_series_per_request"`
-	ScrapeInterval      model.Duration   `yaml:"scrape_interval"`
-	ScrapeTimeout       model.Duration   `yaml:"scrape_timeout"`
-	ScrapeConfigs       ScrapeConfigs    `yaml:"scrape_configs"`
+	// MaxActiveSeries caps the series held in memory (the head block); past it, new series
+	// from remote write, OTLP and import are refused (0: no cap).
+	MaxActiveSeries int            `yaml:"max_active_series"`
+	ScrapeInterval  model.Duration `yaml:"scrape_interval"`
+	ScrapeTimeout   model.Duration `yaml:"scrape_timeout"`
+	ScrapeConfigs   ScrapeConfigs  `yaml:"scrape_configs"`
 }
 
 // DefaultMetricsConfig holds the documented defaults.
@@ -43,6 +46,7 @@ func DefaultMetricsConfig() MetricsConfig {
 		LookbackDelta:       model.Duration(5 * time.Minute),
 		MaxRequestSize:      32 * units.MiB,
 		MaxSeriesPerRequest: 100_000,
+		MaxActiveSeries:     2_000_000,
 		ScrapeInterval:      model.Duration(15 * time.Second),
 		ScrapeTimeout:       model.Duration(10 * time.Second),
 	}
@@ -110,6 +114,9 @@ func (m *MetricsConfig) validate(bad func(key, format string, args ...any), badA
 	}
 	if m.MaxExemplars < 0 {
 		bad("metrics.max_exemplars", "must not be negative")
+	}
+	if m.MaxActiveSeries < 0 {
+		bad("metrics.max_active_series", "must not be negative (0: no cap)")
 	}
 	for key, v := range map[string]int64{
 		"metrics.query_timeout":          int64(m.QueryTimeout),

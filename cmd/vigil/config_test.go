@@ -58,6 +58,7 @@ func TestLoadGoodFile(t *testing.T) {
 			LookbackDelta:       model.Duration(2 * time.Minute),
 			MaxRequestSize:      16 * units.MiB,
 			MaxSeriesPerRequest: 5000,
+			MaxActiveSeries:     40000,
 			ScrapeInterval:      model.Duration(30 * time.Second),
 			ScrapeTimeout:       model.Duration(5 * time.Second),
 		},

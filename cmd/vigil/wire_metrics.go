@@ -49,6 +49,7 @@ func (m *metricsWiring) ingestOptions(cfg MetricsConfig) ingest.MetricsIngestOpt
 	o := ingest.DefaultMetricsIngestOptions()
 	o.MaxRequestBytes = int64(cfg.MaxRequestSize)
 	o.MaxSeriesPerRequest = cfg.MaxSeriesPerRequest
+	o.MaxActiveSeries = cfg.MaxActiveSeries
 	o.Registerer = m.a.reg.Prometheus()
 	return o
 }
