@@ -79,7 +79,14 @@ func Open(dir string, opts Options, log *slog.Logger, reg prometheus.Registerer)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open trace store: %w", err)
 	}
+	if err := checkComparer(dir); err != nil {
+		return nil, fmt.Errorf("open trace store %s: %w", dir, err)
+	}
 	pdb, err := pebble.Open(dir, pebbleOptions(pebbleLogger{log}))
+	if err != nil && strings.Contains(err.Error(), "comparer name") {
+		// Format 1 used pebble's default key comparer; pebble refuses another one.
+		return nil, fmt.Errorf("open trace store %s: %w: the directory holds spans of an older Vigil (format 1), this version reads %q; move it away or delete it (%v)", dir, ErrFormat, storeFormat, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open trace store %s: %w", dir, err)
 	}

@@ -255,17 +255,20 @@ func TestClosed(t *testing.T) {
 // TestOpenRefusesOtherFormat: a directory of format 1 (keys but no format key) or of an
 // unknown format is refused with ErrFormat, and left as it was.
 func TestOpenRefusesOtherFormat(t *testing.T) {
-	for name, keys := range map[string][][2]string{
-		"format 1":       {{"s\x00\x00\x00\x01span", "record"}},
-		"unknown format": {{string(formatKey), "vigil-traces-99"}},
+	for name, tc := range map[string]struct {
+		comparer *pebble.Comparer
+		keys     [][2]string
+	}{
+		"format 1":       {pebble.DefaultComparer, [][2]string{{"s\x00\x00\x00\x01span", "record"}}},
+		"unknown format": {&keyComparer, [][2]string{{string(formatKey), "vigil-traces-99"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			pdb, err := pebble.Open(dir, &pebble.Options{})
+			pdb, err := pebble.Open(dir, &pebble.Options{Comparer: tc.comparer})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, kv := range keys {
+			for _, kv := range tc.keys {
 				if err := pdb.Set([]byte(kv[0]), []byte(kv[1]), pebble.Sync); err != nil {
 					t.Fatal(err)
 				}

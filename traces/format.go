@@ -3,6 +3,10 @@ package traces
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -45,6 +49,28 @@ func checkFormat(pdb *pebble.DB) error {
 	}
 	if err := pdb.Set(formatKey, []byte(storeFormat), pebble.Sync); err != nil {
 		return fmt.Errorf("write store format: %w", err)
+	}
+	return nil
+}
+
+// checkComparer refuses, before pebble opens it, a directory whose pebble OPTIONS file
+// names another key comparer than keyComparer: format 1 used pebble's default. (pebble
+// refuses it too, but a failed pebble.Open leaves a goroutine behind.)
+func checkComparer(dir string) error {
+	names, err := filepath.Glob(filepath.Join(dir, "OPTIONS-*"))
+	if err != nil || len(names) == 0 {
+		return nil // a new store, or pebble will say what is wrong
+	}
+	slices.Sort(names) // zero-padded file numbers: the newest last
+	b, err := os.ReadFile(names[len(names)-1])
+	if err != nil {
+		return fmt.Errorf("read store options: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		name, ok := strings.CutPrefix(strings.TrimSpace(line), "comparer=")
+		if ok && name != keyComparer.Name {
+			return fmt.Errorf("%w: the directory holds spans of an older Vigil (format 1, keys ordered by %s), this version reads %q; move it away or delete it", ErrFormat, name, storeFormat)
+		}
 	}
 	return nil
 }

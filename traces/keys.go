@@ -19,7 +19,9 @@ import (
 // three DeleteRanges.
 //
 // A chunk holds the spans of one trace that one WriteSpans call had in one hour; chunkID
-// is a hash of their span ids, so a retried batch rewrites the same key. A trace is one
+// is a hash of their span ids, so a retried batch rewrites the same key. pebble is told
+// that 's' bucket traceID is a chunk key's prefix (keyComparer), so every sstable has a
+// Bloom filter of its traces and a trace lookup skips the tables without it. A trace is one
 // short range per hour. A resource (the attributes other than service.name) is written once
 // per hour under the hash of its encoding and referenced by hash from each chunk.
 //

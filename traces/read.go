@@ -124,7 +124,8 @@ func (db *DB) traceChunks(ctx context.Context, id TraceID, start, end time.Time,
 			return fmt.Errorf("read trace %s: %w", id, err)
 		}
 		lo, hi := traceRange(b, id)
-		for valid := it.SeekGE(lo); valid && bytes.Compare(it.Key(), hi) < 0; valid = it.Next() {
+		// A prefix seek: the tables whose Bloom filter lacks the trace are skipped.
+		for valid := it.SeekPrefixGE(lo); valid && bytes.Compare(it.Key(), hi) < 0; valid = it.Next() {
 			v, err := it.ValueAndErr()
 			if err != nil {
 				return fmt.Errorf("read trace %s: %w", id, err)

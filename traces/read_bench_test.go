@@ -2,23 +2,38 @@ package traces
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 )
 
-// BenchmarkReads writes 200,000 spans of bench/traces' load (one hour) and times the
+// BenchmarkReads writes 200,000 spans (READS_BATCHES x 512) of bench/traces' load (one
+// hour) and times the
 // reads bench/traces times: a trace by id, the search of checkout's /api/checkout spans
 // over 100 ms, and a search for a tag no span has (the worst case: every checkout entry of
 // the hour is read and none passes its Bloom filter).
 //
 //	go test -run '^$' -bench Reads ./traces/
+//	READS_BATCHES=10000 go test -run '^$' -bench Reads -timeout 30m ./traces/   # 5M spans
 func BenchmarkReads(b *testing.B) {
-	const batches = 400
+	batches := 400
+	if n, err := strconv.Atoi(os.Getenv("READS_BATCHES")); err == nil {
+		batches = n
+	}
 	db := openTestDB(b, b.TempDir(), DefaultOptions())
 	gen := newRealisticGen(7, batches*512)
+	pool := make([][]Span, min(batches, 64))
+	for i := range pool {
+		pool[i] = gen.batch(512)
+	}
+	step := time.Hour / time.Duration(batches)
 	var ids []TraceID
 	for i := range batches {
-		spans := gen.batch(512)
+		spans := pool[i%len(pool)]
+		if i >= len(pool) {
+			restamp(spans, uint64(i), step*time.Duration(len(pool)))
+		}
 		if i%4 == 0 {
 			ids = append(ids, spans[0].TraceID)
 		}
