@@ -6,7 +6,9 @@
 // testdata/*.seed.mjs), launches Debian's /usr/bin/chromium headless through playwright-core
 // and runs every web/e2e/*.test.mjs. A test file exports
 //
-//   export default [{name, allowFailures?, contextOptions?, async run({page, base, seed, expect, shot})}]
+//   export default [{name, allowFailures?, contextOptions?, async run({page, base, seed, dataDir, expect, shot})}]
+//
+// dataDir is Vigil's data directory (e.g. to check the files a page saved).
 //
 // The browser context is 1280x800, en-US, in UTC; contextOptions (Playwright's newContext
 // options, e.g. {timezoneId: 'Europe/Berlin'}) override that for one test.
@@ -168,7 +170,7 @@ async function runTest(browser, env, file, test) {
   let timer;
   try {
     await Promise.race([
-      test.run({page, base: env.base, seed: env.seed, expect: makeExpect(), shot, context}),
+      test.run({page, base: env.base, seed: env.seed, dataDir: env.dataDir, expect: makeExpect(), shot, context}),
       new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out after ${TEST_TIMEOUT_MS} ms`)), TEST_TIMEOUT_MS))),
     ]);
     // Let late requests and console messages of the last step arrive before judging.
@@ -222,7 +224,7 @@ async function main() {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     });
-    const env = {base: vigil.base, seed};
+    const env = {base: vigil.base, seed, dataDir: vigil.dataDir};
     for (const {file, tests} of suites) {
       for (const test of tests) {
         const {err, problems, ms} = await runTest(browser, env, file, test);
