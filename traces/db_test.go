@@ -339,3 +339,32 @@ func TestCloseRemovesRecycledWALs(t *testing.T) {
 		}
 	}
 }
+
+// TestFindTracesAtWindowStart: a trace is found by a span inside the window although the
+// first span of the service in that write starts before it, and not found when only spans
+// before the window match.
+func TestFindTracesAtWindowStart(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), DefaultOptions())
+	spans := fixtureTrace(1, base)
+	spans[5].Start, spans[5].End = base.Add(40*time.Second), base.Add(41*time.Second) // cart's only span
+	spans[2].Start = base.Add(40 * time.Second)                                       // payment POST /pay moves into the window
+	spans[2].End = spans[2].Start.Add(time.Second)
+	mustWrite(t, db, spans) // payment: SELECT at base+20ms (before), POST /pay at base+40s (inside)
+	win := func(q Query) Query {
+		q.Start, q.End = base.Add(30*time.Second), base.Add(time.Hour)
+		return q
+	}
+	for _, tc := range []struct {
+		q    Query
+		want int
+	}{
+		{win(Query{Service: "payment", Operation: "POST /pay"}), 1},
+		{win(Query{Service: "payment", Operation: "SELECT"}), 0},
+		{win(Query{Service: "cart"}), 1},
+	} {
+		got, err := db.FindTraceIDs(context.Background(), tc.q)
+		if err != nil || len(got) != tc.want {
+			t.Errorf("%+v: got %v, %v; want %d traces", tc.q, got, err, tc.want)
+		}
+	}
+}

@@ -161,9 +161,10 @@ type Query struct {
 // reads the service's index entries (one per trace, hour and write) backwards from q.End,
 // skips those whose summary rules the query out (durations, Bloom filter of names and
 // tags), and checks the rest against the trace's spans. An entry's time is the first span
-// of the service in that write, so a trace is found when that span starts within
-// [q.Start, q.End] and a span within it matches. If it read Options.MaxSearchSpans index
-// entries it returns what it found and an error wrapping ErrSearchLimit.
+// of the service in that write; entries up to searchSlack before q.Start are read too, so
+// only a write whose spans of the service spread over more than that may be missed at the
+// window's start. If it read Options.MaxSearchSpans index entries it returns what it found
+// and an error wrapping ErrSearchLimit.
 func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 	if q.Service == "" {
 		return nil, errors.New("find traces: a service is required")
@@ -191,13 +192,17 @@ func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 	if !q.End.IsZero() {
 		endNs, to = q.End.UnixNano(), bucketOf(q.End)
 	}
+	// An entry's time is the first of its spans; later ones may be in the window although
+	// it is not, so the scan starts searchSlack earlier and skips by spread what ends
+	// before the window.
+	scanNs := max(startNs-int64(searchSlack), 0)
 
 	done := map[TraceID]struct{}{} // matched or checked and rejected
 	var ids []TraceID
 	read := 0
 	for _, b := range db.names.bucketList(from, to) {
 		prefix := indexPrefix(nil, b, kindService, q.Service)
-		lo := appendIndexSuffix(bytes.Clone(prefix), startNs, TraceID{}, chunkID{})
+		lo := appendIndexSuffix(bytes.Clone(prefix), scanNs, TraceID{}, chunkID{})
 		hi := incrementKey(appendIndexSuffix(bytes.Clone(prefix), endNs, maxTraceID, chunkID(maxSpanID)))
 		it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
@@ -214,7 +219,7 @@ func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 					return ids, fmt.Errorf("find traces: %w", err)
 				}
 			}
-			_, tid, ok := parseIndexSuffix(it.Key())
+			firstNs, tid, ok := parseIndexSuffix(it.Key())
 			if !ok {
 				continue
 			}
@@ -222,7 +227,7 @@ func (db *DB) FindTraceIDs(ctx context.Context, q Query) ([]TraceID, error) {
 				continue
 			}
 			sum, ok := parseSummary(it.Value())
-			if !ok || !sum.mayMatch(&q, want) {
+			if !ok || firstNs+sum.spread < startNs || !sum.mayMatch(&q, want) {
 				continue
 			}
 			match, err := db.traceMatches(ctx, tid, &q)
@@ -317,6 +322,9 @@ func tagsMatch(want map[string]string, lists ...[]Attribute) bool {
 	}
 	return true
 }
+
+// searchSlack is how much earlier than a search window's start its index scan begins.
+const searchSlack = time.Minute
 
 var (
 	maxTraceID = TraceID{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}

@@ -11,15 +11,17 @@ import (
 // A summary is the value of a service index entry (keys.go): what a search needs to skip a
 // chunk without reading it.
 //
-//	summary = minDuration:uvarint maxDuration:uvarint flags:1 bloom:rest
+//	summary = minDuration:uvarint maxDuration:uvarint flags:1 spread:uvarint bloom:rest
 //
 // Durations are those of the service's spans in the chunk, in nanoseconds; flag 1 means one
-// of them failed. The Bloom filter holds a hash of every span name and every tag a Jaeger
+// of them failed; spread is how much later than the first (the entry's time) the last of
+// them starts. The Bloom filter holds a hash of every span name and every tag a Jaeger
 // search may name (see indexedTags) of those spans, at bloomBitsPerItem bits each, so a
 // search skips about 99% of the chunks that lack a tag and reads the rest to be sure.
 type summary struct {
 	minDur, maxDur int64
 	failed         bool
+	spread         int64
 	bloom          []byte
 }
 
@@ -37,6 +39,7 @@ func appendSummary(dst []byte, s *summary) []byte {
 		flags |= summaryFailed
 	}
 	dst = append(dst, flags)
+	dst = binary.AppendUvarint(dst, uint64(max(s.spread, 0)))
 	return append(dst, s.bloom...)
 }
 
@@ -53,7 +56,13 @@ func parseSummary(v []byte) (summary, bool) {
 	}
 	s.minDur, s.maxDur = int64(a), int64(b)
 	s.failed = v[n]&summaryFailed != 0
-	s.bloom = v[n+1:]
+	v = v[n+1:]
+	c, n := binary.Uvarint(v)
+	if n <= 0 {
+		return s, false
+	}
+	s.spread = int64(c)
+	s.bloom = v[n:]
 	return s, true
 }
 

@@ -245,14 +245,14 @@ func (w *spanWriter) summaries(db *DB, batch *pebble.Batch, spans []Span, c *chu
 		w.hashes = w.hashes[:0]
 		w.resDone = append(w.resDone[:0], make([]bool, len(w.groups))...)
 		sum := summary{minDur: 1<<63 - 1}
-		startNs := int64(1<<63 - 1)
+		startNs, lastNs := int64(1<<63-1), int64(-1<<63)
 		for i, j := range idx {
 			s := &spans[j]
 			if s.Service != svc {
 				continue
 			}
 			start, d := s.Start.UnixNano(), s.End.Sub(s.Start).Nanoseconds()
-			startNs = min(startNs, start)
+			startNs, lastNs = min(startNs, start), max(lastNs, start)
 			sum.minDur, sum.maxDur = min(sum.minDur, d), max(sum.maxDur, d)
 			sum.failed = sum.failed || s.StatusCode == StatusError
 			w.hashes = append(w.hashes, nameHash(s.Name))
@@ -265,6 +265,7 @@ func (w *spanWriter) summaries(db *DB, batch *pebble.Batch, spans []Span, c *chu
 			}
 		}
 		w.hashes = w.distinct.compact(w.hashes)
+		sum.spread = lastNs - startNs
 		sum.bloom = buildBloom(w.text[:0], w.hashes)
 		w.val = appendSummary(w.val[:0], &sum)
 		w.text = sum.bloom
