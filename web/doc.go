@@ -10,6 +10,9 @@
 // page modules present, so the router can say "not built yet" for a page that is not there
 // without a failed request. API routes are mounted before it, so they never reach it.
 //
+// Dashboards serves /api/v1/dashboards: dashboard files (JSON or YAML) in one folder, validated
+// before they are written atomically, plus the built-in read-only Golden signals dashboard.
+//
 // It reads the stores only through their HTTP query APIs, as any other client would; it must
 // not import a store.
 package web

@@ -49,6 +49,7 @@ function tzDate(tz) {
  *   height (px, default 220); tz: 'utc' | 'local'; yFmt(v) -> string (axis and legend)
  *   onSelect([startMs, endMs]): dragging across the chart selects a range (e.g. to zoom)
  *   legend: bool (default true)
+ *   sync: a key; charts (time charts and scatters) with the same key share one cursor by time
  */
 export function timeChart(el, opts) {
   return new Chart(el, opts, buildTime);
@@ -56,7 +57,8 @@ export function timeChart(el, opts) {
 
 /**
  * scatter(el, {points: [{t (ms), y, group, ...}], groups: [{label, color?}], yFmt, tz,
- * height, onClick(point), onSelect([startMs, endMs])}): one dot per point, coloured by group.
+ * height, onClick(point), onSelect([startMs, endMs]), xRange, sync}): one dot per point,
+ * coloured by group.
  */
 export function scatter(el, opts) {
   return new Chart(el, opts, buildScatter);
@@ -149,10 +151,13 @@ function selectHooks(o) {
 }
 
 function cursor(o) {
-  return {
+  const c = {
     drag: {x: !!o.onSelect, y: false, setScale: false},
     points: {size: 6},
   };
+  // Only the time is shared: the y scales of synced charts mean different things.
+  if (o.sync) c.sync = {key: o.sync, scales: ['x', null]};
+  return c;
 }
 
 function buildTime(o, width) {
@@ -269,6 +274,9 @@ function buildScatter(o, width) {
     hooks: selectHooks(o),
     padding: [8, 8, 0, 0],
   };
+  if (o.xRange) {
+    options.scales.x.range = () => [o.xRange[0] / 1000, o.xRange[1] / 1000];
+  }
   const after = (u) => {
     if (!o.onClick) return;
     u.over.style.cursor = 'pointer';

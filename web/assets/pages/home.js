@@ -144,6 +144,7 @@ export async function mount(el, ctx) {
         const errClass = r.errors == null ? '' : r.errors >= 0.05 ? 'vg-err-text' : r.errors >= 0.01 ? 'vg-warn-text' : '';
         return h('tr', {'data-service': r.name},
           h('td', {class: 'name'}, h('a', {href: `/services/${encodeURIComponent(r.name)}`}, r.name), ' ',
+            h('a', {href: `/incident?service=${encodeURIComponent(r.name)}`, class: 'vg-small hide-narrow', 'data-link': 'incident', title: 'Incident timeline: every signal of this service on one time axis'}, 'timeline'), ' ',
             [...r.sources].map((s) => h('span', {class: 'vg-badge hide-narrow', title: `seen in ${s}`}, s)),
             r.targets ? h('span', {class: 'vg-badge ' + (r.up === r.targets ? 'ok' : 'err'), title: 'scrape targets up'}, `${r.up}/${r.targets} up`) : null),
           h('td', {class: 'num c-rate'}, r.rate != null ? rate(r.rate) : '–'),

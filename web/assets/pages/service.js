@@ -34,7 +34,7 @@ export async function mount(el, ctx) {
   const exploreLink = h('a', {href: '/explore'}, 'Explore');
   el.append(
     h('div', {class: 'svc-head'}, h('h1', null, name), sourceNote, badges, h('span', {class: 'vg-spacer'}),
-      h('span', {class: 'vg-row vg-small'}, logsLink, tracesLink, exploreLink, h('a', {href: '/'}, 'All services'))),
+      h('span', {class: 'vg-row vg-small'}, h('a', {href: '/incident?service=' + q(name), 'data-link': 'incident'}, 'Incident timeline'), logsLink, tracesLink, exploreLink, h('a', {href: '/'}, 'All services'))),
     errEl, stats,
     h('div', {class: 'vg-grid'},
       h('div', {class: 'vg-card'}, h('h3', null, 'Requests per second'), charts.rate),
