@@ -94,10 +94,16 @@ func countRejectedSpans(m *ingestSelfMetrics, c *spanCheck) {
 		m.set.GetOrCreateCounter(fmt.Sprintf(
 			`vigil_ingest_rejected_items_total{signal=%q,protocol=%q,reason=%q}`, m.signal, m.protocol, r)).Add(n)
 	}
+	for what, n := range map[string]int{"attribute": c.droppedAttrs, "attribute_value": c.cutValues} {
+		if n > 0 {
+			m.set.GetOrCreateCounter(fmt.Sprintf(
+				`vigil_ingest_truncated_total{signal=%q,protocol=%q,what=%q}`, m.signal, m.protocol, what)).Add(n)
+		}
+	}
 }
 
 func (t *OTLPTraces) newCheck() *spanCheck {
-	return &spanCheck{now: t.now(), skew: t.opts.MaxFutureSkew}
+	return &spanCheck{now: t.now(), skew: t.opts.MaxFutureSkew, limits: t.opts.attrLimits()}
 }
 
 // consumeRequest stores a decoded request.

@@ -41,7 +41,7 @@ func newTracesRequest(c *spanCheck) *tracesRequest {
 // UnmarshalProto decodes a protobuf request: with decodeOTLPSpans if it can, else with
 // pdata.
 func (r *tracesRequest) UnmarshalProto(b []byte) error {
-	c := &spanCheck{now: r.check.now, skew: r.check.skew}
+	c := &spanCheck{now: r.check.now, skew: r.check.skew, limits: r.check.limits}
 	if spans, err := decodeOTLPSpans(b, c); err == nil {
 		*r.check, r.spans, r.fast = *c, spans, true
 		return nil

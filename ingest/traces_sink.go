@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigilhq/vigil/traces"
 )
@@ -26,11 +27,19 @@ type TracesIngestOptions struct {
 	// MaxRequestBytes bounds one Zipkin request, as sent and once decompressed (the OTLP
 	// server applies its own limit to OTLP requests).
 	MaxRequestBytes int64
+	// MaxAttributesPerSpan and MaxAttributeValueLength bound what one span carries, as the
+	// OpenTelemetry SDKs' attribute limits do: attributes past the count (per span, resource,
+	// event and link) are dropped and string values past the length are cut, at a UTF-8
+	// boundary; the span itself is kept. 0 means no limit. Counted in
+	// vigil_ingest_truncated_total{signal="traces",what="attribute"|"attribute_value"}.
+	MaxAttributesPerSpan    int
+	MaxAttributeValueLength int
 }
 
 // DefaultTracesIngestOptions returns the documented defaults.
 func DefaultTracesIngestOptions() TracesIngestOptions {
-	return TracesIngestOptions{MaxFutureSkew: time.Hour, MaxRequestBytes: 32 << 20}
+	return TracesIngestOptions{MaxFutureSkew: time.Hour, MaxRequestBytes: 32 << 20,
+		MaxAttributesPerSpan: 128, MaxAttributeValueLength: 16 << 10}
 }
 
 // Validate reports the first option that cannot work.
@@ -40,6 +49,8 @@ func (o TracesIngestOptions) Validate() error {
 		return errors.New("max future skew must be positive")
 	case o.MaxRequestBytes <= 0:
 		return errors.New("max request bytes must be positive")
+	case o.MaxAttributesPerSpan < 0 || o.MaxAttributeValueLength < 0:
+		return errors.New("attribute limits must not be negative")
 	}
 	return nil
 }
@@ -56,15 +67,25 @@ const (
 	reasonFuture         rejectReason = "too_far_in_future"
 )
 
+// attrLimits are the attribute limits of TracesIngestOptions; zero fields mean no limit.
+type attrLimits struct{ maxAttrs, maxValueLen int }
+
+func (o TracesIngestOptions) attrLimits() attrLimits {
+	return attrLimits{maxAttrs: o.MaxAttributesPerSpan, maxValueLen: o.MaxAttributeValueLength}
+}
+
 // spanCheck validates spans of one request and keeps the tally for its answer.
 type spanCheck struct {
-	now      time.Time
-	skew     time.Duration
-	total    int
-	rejected int
-	reason   rejectReason // of the first rejection
-	firstErr error
-	byReason map[rejectReason]int
+	now    time.Time
+	skew   time.Duration
+	limits attrLimits
+	// droppedAttrs and cutValues count what the attribute limits took away.
+	droppedAttrs, cutValues int
+	total                   int
+	rejected                int
+	reason                  rejectReason // of the first rejection
+	firstErr                error
+	byReason                map[rejectReason]int
 }
 
 // ok reports whether s may be stored; if not it records why.
@@ -86,10 +107,50 @@ func (c *spanCheck) ok(s *traces.Span) bool {
 	case s.Start.After(c.now.Add(c.skew)) || s.End.After(c.now.Add(c.skew)):
 		r, msg = reasonFuture, fmt.Sprintf("span ends at %s, more than %s in the future", s.End.Format(time.RFC3339Nano), c.skew)
 	default:
+		c.limit(s)
 		return true
 	}
 	c.reject(r, fmt.Errorf("span %s of trace %s: %s", s.SpanID, s.TraceID, msg))
 	return false
+}
+
+// limit applies the attribute limits to a span that will be stored.
+func (c *spanCheck) limit(s *traces.Span) {
+	if c.limits == (attrLimits{}) {
+		return
+	}
+	s.Attributes = c.limitAttrs(s.Attributes)
+	s.Resource = c.limitAttrs(s.Resource)
+	for i := range s.Events {
+		s.Events[i].Attributes = c.limitAttrs(s.Events[i].Attributes)
+	}
+	for i := range s.Links {
+		s.Links[i].Attributes = c.limitAttrs(s.Links[i].Attributes)
+	}
+}
+
+func (c *spanCheck) limitAttrs(as []traces.Attribute) []traces.Attribute {
+	if n := c.limits.maxAttrs; n > 0 && len(as) > n {
+		c.droppedAttrs += len(as) - n
+		as = as[:n]
+	}
+	if n := c.limits.maxValueLen; n > 0 {
+		for i, a := range as {
+			if a.Value.Type() == traces.ValueString && len(a.Value.Str()) > n {
+				as[i].Value = traces.StringValue(cutUTF8(a.Value.Str(), n))
+				c.cutValues++
+			}
+		}
+	}
+	return as
+}
+
+// cutUTF8 returns the longest prefix of s of at most n bytes that does not split a rune.
+func cutUTF8(s string, n int) string {
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // rejectBadID records a span dropped before decoding because an id has the wrong length.

@@ -86,7 +86,7 @@ func (z *Zipkin) serveHTTP(w http.ResponseWriter, r *http.Request) (int, rejectR
 	case err != nil:
 		return fail(http.StatusBadRequest, reasonBadRequest, err.Error())
 	}
-	c := &spanCheck{now: z.now(), skew: z.opts.MaxFutureSkew}
+	c := &spanCheck{now: z.now(), skew: z.opts.MaxFutureSkew, limits: z.opts.attrLimits()}
 	spans, err := decodeZipkinV2(body, c)
 	if err != nil {
 		return fail(http.StatusBadRequest, reasonBadRequest, err.Error())

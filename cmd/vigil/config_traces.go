@@ -14,6 +14,10 @@ type TracesConfig struct {
 	MaxFutureSkew  model.Duration    `yaml:"max_future_skew"`
 	MaxRequestSize units.Base2Bytes  `yaml:"max_request_size"`
 	SpanMetrics    SpanMetricsConfig `yaml:"span_metrics"`
+	// MaxAttributesPerSpan and MaxAttributeValueLength are the OpenTelemetry SDKs' attribute
+	// limits, applied on arrival: extra attributes dropped, long strings cut (0: no limit).
+	MaxAttributesPerSpan    int              `yaml:"max_attributes_per_span"`
+	MaxAttributeValueLength units.Base2Bytes `yaml:"max_attribute_value_length"`
 	// QueryTimeout bounds one trace query (search, trace by id, dependencies), queueing
 	// included; QueryMaxConcurrency is how many run at once.
 	QueryTimeout        model.Duration `yaml:"query_timeout"`
@@ -29,12 +33,14 @@ type SpanMetricsConfig struct {
 // DefaultTracesConfig holds the documented defaults.
 func DefaultTracesConfig() TracesConfig {
 	return TracesConfig{
-		Retention:           model.Duration(7 * 24 * time.Hour),
-		MaxFutureSkew:       model.Duration(time.Hour),
-		MaxRequestSize:      32 * units.MiB,
-		SpanMetrics:         SpanMetricsConfig{FlushInterval: model.Duration(15 * time.Second), MaxSeries: 10_000},
-		QueryTimeout:        model.Duration(time.Minute),
-		QueryMaxConcurrency: 4,
+		Retention:               model.Duration(7 * 24 * time.Hour),
+		MaxFutureSkew:           model.Duration(time.Hour),
+		MaxRequestSize:          32 * units.MiB,
+		SpanMetrics:             SpanMetricsConfig{FlushInterval: model.Duration(15 * time.Second), MaxSeries: 10_000},
+		QueryTimeout:            model.Duration(time.Minute),
+		QueryMaxConcurrency:     4,
+		MaxAttributesPerSpan:    128,
+		MaxAttributeValueLength: 16 * units.KiB,
 	}
 }
 
@@ -59,6 +65,12 @@ func (c *TracesConfig) validate(bad func(key, format string, args ...any)) {
 	}
 	if c.QueryTimeout <= 0 {
 		bad("traces.query_timeout", "must be positive")
+	}
+	if c.MaxAttributesPerSpan < 0 {
+		bad("traces.max_attributes_per_span", "must not be negative (0: no limit)")
+	}
+	if c.MaxAttributeValueLength < 0 {
+		bad("traces.max_attribute_value_length", "must not be negative (0: no limit)")
 	}
 	if c.QueryMaxConcurrency < 1 {
 		bad("traces.query_max_concurrency", "must be at least 1")

@@ -63,6 +63,8 @@ func (w *tracesWiring) startStore(context.Context) error {
 	iopts := ingest.DefaultTracesIngestOptions()
 	iopts.MaxFutureSkew = time.Duration(cfg.MaxFutureSkew)
 	iopts.MaxRequestBytes = int64(cfg.MaxRequestSize)
+	iopts.MaxAttributesPerSpan = cfg.MaxAttributesPerSpan
+	iopts.MaxAttributeValueLength = int(cfg.MaxAttributeValueLength)
 	otlp, err := ingest.NewOTLPTraces(db, iopts, set, a.log.With("component", "otlp-traces"))
 	if err != nil {
 		return errors.Join(err, db.Close())
