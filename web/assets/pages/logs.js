@@ -49,6 +49,9 @@ export async function mount(el, ctx) {
   const uiState = new Map(); // line id -> {full: bool, context: [...]} for expanded rows
   let lines = [];
   let total = 0;
+  // The API counts exactly up to its total_limit; past it total is a lower bound
+  // (total_relation "gte", as Elasticsearch says it) and the page says "at least".
+  let totalAtLeast = false;
   let abort = null;
   let chart = null;
   let tail = null;
@@ -200,12 +203,16 @@ export async function mount(el, ctx) {
       const seen = new Set();
       let pageEnd = iso(end);
       total = 0;
+      totalAtLeast = false;
       for (let first = true; got.length < st.limit; first = false) {
         // After the first page, end is the oldest line's time + 1 ns (the API's end is
         // exclusive): that line comes again, so ask for one more.
         const want = Math.min(PAGE, st.limit - got.length + (first ? 0 : 1));
         const r = await ctx.api('/api/v1/logs/query', {q: st.q, start: iso(start), end: pageEnd, limit: want, direction: 'backward'}, {signal});
-        if (first) total = r.data.total;
+        if (first) {
+          total = r.data.total;
+          totalAtLeast = r.data.total_relation === 'gte';
+        }
         let added = 0;
         for (const l of r.data.lines) {
           if (seen.has(l.id)) continue;
@@ -215,7 +222,7 @@ export async function mount(el, ctx) {
         }
         // Stop when this page was the last one, or made no progress (lines sharing one
         // timestamp beyond a page: the notice below says what is missing).
-        if (!added || r.data.lines.length < want || got.length >= total) break;
+        if (!added || r.data.lines.length < want || (!totalAtLeast && got.length >= total)) break;
         pageEnd = (BigInt(nanos(got[got.length - 1].time)) + 1n).toString();
         if (first) {
           lines = got.slice();
@@ -227,13 +234,14 @@ export async function mount(el, ctx) {
       lines = got;
       list.setItems(lines, {keepScroll});
       for (const id of uiState.keys()) if (!seen.has(id)) uiState.delete(id);
-      ctx.notice(noticeEl, lines.length < total
-        ? `Showing ${int(lines.length)} of ${int(total)} lines, newest first — narrow the range or the query${st.limit < LIMITS[LIMITS.length - 1] ? ', or load more lines' : ''}.`
+      const totalText = totalAtLeast ? `at least ${int(total)}` : int(total);
+      ctx.notice(noticeEl, lines.length < total || totalAtLeast
+        ? `Showing ${int(lines.length)} of ${totalText} lines, newest first — narrow the range or the query${st.limit < LIMITS[LIMITS.length - 1] ? ', or load more lines' : ''}.`
         : null);
       if (!lines.length) {
         ctx.notice(noticeEl, st.q ? 'No lines match this query in this range.' : 'No lines in this range.');
       }
-      status.textContent = `${int(total)} matching lines`;
+      status.textContent = totalAtLeast ? `${int(total)}+ matching lines` : `${int(total)} matching lines`;
       fields = loadFields(st, start, end, signal);
     } catch (err) {
       if (err.name === 'AbortError') return;
