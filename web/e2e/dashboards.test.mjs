@@ -9,6 +9,31 @@ const canvases = (page) => page.locator('.dash-panel .uplot canvas').count();
 
 export default [
   {
+    name: 'variable substitution and sources (in the page)',
+    async run({page, base, expect}) {
+      await page.goto(base + '/dashboards');
+      await page.waitForSelector('.dash-list');
+      const got = await page.evaluate(async () => {
+        const m = await import('/lib/dash-model.js');
+        const vals = {service: 'pay"ment', service_name: 'x', ...m.intervals({start: 0, end: 3600e3}, 30)};
+        return {
+          sub: m.substitute('rate(a{s="$service", n="$service_name", b="${service}x"}[$__rate_interval]) $__range $__interval $unknown', vals),
+          src1: m.variableSource('label_values(job)'),
+          src2: m.variableSource(' label_values( up{job=~"a,b"} , instance ) '),
+          src3: m.variableSource('query_result(up)'),
+          label: m.seriesLabel({__name__: 'up', quantile: 'p99'}, 't'),
+          none: m.seriesLabel({}, 'title'),
+        };
+      });
+      expect.eq(got.sub, 'rate(a{s="pay"ment", n="x", b="pay"mentx"}[1m]) 1h 30s $unknown', 'substitution');
+      expect.eq(JSON.stringify(got.src1), '{"match":"","label":"job"}', 'label_values(label)');
+      expect.eq(JSON.stringify(got.src2), '{"match":"up{job=~\\"a,b\\"}","label":"instance"}', 'label_values(series, label)');
+      expect.eq(got.src3, null, 'other queries are not a source');
+      expect.eq(got.label, 'p99', 'one distinguishing label names the series');
+      expect.eq(got.none, 'title', 'no labels: the panel title');
+    },
+  },
+  {
     name: 'list and a seeded dashboard',
     async run({page, base, seed, expect, shot}) {
       await page.goto(base + '/dashboards');

@@ -108,6 +108,26 @@ export default [
     },
   },
   {
+    name: 'dark theme and a narrow screen',
+    contextOptions: {colorScheme: 'dark'},
+    async run({page, base, expect, shot}) {
+      await page.goto(base + '/incident?service=payment');
+      expect.eq(await page.getAttribute('html', 'data-theme'), 'dark', 'dark theme');
+      await page.waitForSelector(`${laneSel('traces')} .uplot canvas`, {timeout: 20_000});
+      await shot('dark');
+      await page.setViewportSize({width: 420, height: 800});
+      await page.waitForTimeout(300); // charts resize on the next frame
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(w <= 420, `no horizontal scroll on a narrow screen: ${w}px`);
+      await shot('narrow');
+      await page.goto(base + '/dashboards/golden-signals?var-service=checkout');
+      await page.waitForSelector('.dash-panel .uplot canvas', {timeout: 20_000});
+      const w2 = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(w2 <= 420, `dashboard fits a narrow screen: ${w2}px`);
+      await shot('dashboard-narrow');
+    },
+  },
+  {
     name: 'linked from Home and the service page',
     async run({page, base, expect}) {
       await page.goto(base + '/');
