@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -126,6 +127,15 @@ func (d *Dashboards) list(w http.ResponseWriter) {
 			info.Title = name
 		}
 		files = append(files, info)
+	}
+	// A file the API cannot name is listed, so that it does not vanish without a word.
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		base := strings.TrimSuffix(e.Name(), ext)
+		if e.Type().IsRegular() && slices.Contains(dashboardExts, ext) && !strings.HasPrefix(e.Name(), ".") && !dashboardName.MatchString(base) {
+			files = append(files, DashboardInfo{Name: base, File: e.Name(), Title: base,
+				Error: e.Name() + ": not served: rename it to 1 to 64 lowercase letters, digits, - and _ (and .json, .yaml or .yml)"})
+		}
 	}
 	sort.Slice(files, func(i, j int) bool { return strings.ToLower(files[i].Title) < strings.ToLower(files[j].Title) })
 	apiData(w, http.StatusOK, append(out, files...))

@@ -169,8 +169,11 @@ func TestDashboardsList(t *testing.T) {
 	for _, d := range list {
 		got[d.Name] = d
 	}
-	if len(list) != 3 || list[0].Name != GoldenSignalsName || !list[0].Builtin {
-		t.Fatalf("list = %+v, want the built-in first, then broken and checkout", list)
+	if len(list) != 4 || list[0].Name != GoldenSignalsName || !list[0].Builtin {
+		t.Fatalf("list = %+v, want the built-in first, then broken, checkout and Bad_Name", list)
+	}
+	if b := got["Bad_Name"]; !strings.Contains(b.Error, "rename it") || b.File != "Bad_Name.yml" {
+		t.Errorf("a file with a name the API cannot serve is listed with why: %+v", b)
 	}
 	if c := got["checkout"]; c.Title != "Checkout" || c.Panels != 2 || c.File != "checkout.yaml" || c.Error != "" {
 		t.Errorf("checkout = %+v", c)
