@@ -78,7 +78,7 @@ export async function mount(el, ctx) {
       h('div', {class: 'vg-card'}, h('div', {class: 'vg-table-wrap'}, h('table', {class: 'vg-table dash-list'},
         h('thead', null, h('tr', null, h('th', null, 'Dashboard'), h('th', null, 'File'), h('th', {class: 'num'}, 'Panels'), h('th', null, ''))),
         h('tbody', null, list.map((d) => h('tr', {'data-dashboard': d.name},
-          h('td', null, h('a', {href: `/dashboards/${encodeURIComponent(d.name)}`}, d.title),
+          h('td', null, NAME_RE.test(d.name) ? h('a', {href: `/dashboards/${encodeURIComponent(d.name)}`}, d.title) : d.title,
             d.builtin ? h('span', {class: 'vg-badge info', style: {marginLeft: '6px'}}, 'built in') : null),
           h('td', {class: 'vg-mono vg-small'}, d.file || '–'),
           h('td', {class: 'num'}, int(d.panels)),
