@@ -1,11 +1,17 @@
 package alerting
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 )
 
 const escalationTestConfig = `
@@ -47,11 +53,27 @@ func webhookAlerts(t *testing.T, b []byte) (status string, names []string) {
 	return m.Status, names
 }
 
+// The policies may sit in the Alertmanager file's vigil: section or come from Vigil's own
+// configuration (alerting.escalation_policies), which keeps that file amtool-valid.
 func TestEscalationMovesUnacknowledgedGroupsOnly(t *testing.T) {
+	apart := []EscalationPolicy{{Name: "oncall", Steps: []EscalationStep{{After: model.Duration(time.Second), Receiver: "secondary"}}}}
+	for _, tc := range []struct {
+		name     string
+		cfg      string
+		policies []EscalationPolicy
+	}{
+		{"in the file", escalationTestConfig, nil},
+		{"in Vigil's config", escalationTestConfig[:strings.Index(escalationTestConfig, "vigil:")], apart},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testEscalation(t, tc.cfg, tc.policies) })
+	}
+}
+
+func testEscalation(t *testing.T, cfg string, policies []EscalationPolicy) {
 	primary := newFakeReceiver(t, "ok", 0)
 	secondary := newFakeReceiver(t, "ok", 0)
 	dir := t.TempDir()
-	tr := startRouter(t, dir, escalationTestConfig, map[string]string{"primary": primary.srv.URL, "secondary": secondary.srv.URL}, DefaultReceivers{})
+	tr := startRouterWith(t, dir, cfg, map[string]string{"primary": primary.srv.URL, "secondary": secondary.srv.URL}, DefaultReceivers{}, policies)
 	tr.put(t, 0, false, "alertname=Ignored,severity=critical", "alertname=Handled,severity=critical")
 
 	var groups []GroupState
@@ -104,5 +126,39 @@ func TestEscalationMovesUnacknowledgedGroupsOnly(t *testing.T) {
 	}
 	if a, ok := acks.get(handled.Key); !ok || a.By != "bob" {
 		t.Errorf("acknowledgement not persisted: %+v %v", a, ok)
+	}
+}
+
+// Policies given apart are checked with the file: a step naming an unknown receiver, or a
+// name the file's vigil: section already uses, refuses the load.
+func TestEscalationPoliciesApartAreValidated(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alerting.yml")
+	if err := os.WriteFile(path, []byte(escalationTestConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRouter(t.TempDir(), RouterOptions{}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, tc := range []struct {
+		name     string
+		policies []EscalationPolicy
+		want     string
+	}{
+		{"unknown receiver", []EscalationPolicy{{Name: "other", Steps: []EscalationStep{{After: model.Duration(time.Minute), Receiver: "nobody"}}}}, "nobody"},
+		{"duplicate name", []EscalationPolicy{{Name: "oncall", Steps: []EscalationStep{{After: model.Duration(time.Minute), Receiver: "secondary"}}}}, "oncall"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := r.LoadConfigWith(path, tc.policies)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "escalation_policies") {
+				t.Fatalf("got %v, want a refusal naming %q and alerting.escalation_policies", err, tc.want)
+			}
+		})
 	}
 }

@@ -186,7 +186,12 @@ func OpenRouter(dir string, opts RouterOptions, log *slog.Logger, reg prometheus
 // LoadConfig loads an Alertmanager configuration file, with an optional `vigil:` section
 // (escalation policies); "" loads the default configuration. A file that does not load is
 // refused with its name, line and reason, and the running configuration stays.
-func (r *Router) LoadConfig(path string) error {
+func (r *Router) LoadConfig(path string) error { return r.LoadConfigWith(path, nil) }
+
+// LoadConfigWith is LoadConfig with escalation policies given apart from the file (Vigil's
+// own configuration), so that the Alertmanager file stays one that amtool check-config and
+// Alertmanager itself accept. They join the file's own `vigil:` policies; names must differ.
+func (r *Router) LoadConfigWith(path string, policies []EscalationPolicy) error {
 	var (
 		cfg *routerConfig
 		err error
@@ -194,10 +199,10 @@ func (r *Router) LoadConfig(path string) error {
 	if path == "" {
 		var data []byte
 		if data, err = DefaultConfig(r.opts.Defaults); err == nil {
-			cfg, err = parseRouterConfig(data, "<default alerting config>")
+			cfg, err = parseRouterConfig(data, "<default alerting config>", policies...)
 		}
 	} else {
-		cfg, err = loadRouterConfigFile(path)
+		cfg, err = loadRouterConfigFile(path, policies)
 	}
 	if err != nil {
 		return err

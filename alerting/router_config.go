@@ -58,12 +58,13 @@ type EscalationStep struct {
 const defaultEscalationRepeat = model.Duration(4 * time.Hour)
 
 // loadRouterConfigFile reads and validates a configuration file.
-func loadRouterConfigFile(path string) (*routerConfig, error) {
+// extra are escalation policies from Vigil's own configuration, added to the file's.
+func loadRouterConfigFile(path string, extra []EscalationPolicy) (*routerConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read %s: %w", ErrInvalidConfig, path, err)
 	}
-	cfg, err := parseRouterConfig(data, path)
+	cfg, err := parseRouterConfig(data, path, extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func loadRouterConfigFile(path string) (*routerConfig, error) {
 }
 
 // parseRouterConfig parses a configuration; source names it in errors.
-func parseRouterConfig(data []byte, source string) (*routerConfig, error) {
+func parseRouterConfig(data []byte, source string, extra ...EscalationPolicy) (*routerConfig, error) {
 	amText, vigilText, err := splitVigilSection(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, source, err)
@@ -87,6 +88,7 @@ func parseRouterConfig(data []byte, source string) (*routerConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, source, err)
 	}
+	defaultPagerDutySeverity(am)
 	cfg := &routerConfig{source: source, am: am}
 	if vigilText != "" {
 		var wrap struct {
@@ -99,10 +101,31 @@ func parseRouterConfig(data []byte, source string) (*routerConfig, error) {
 		}
 		cfg.vigil = wrap.Vigil
 	}
+	if len(extra) > 0 {
+		cfg.vigil.EscalationPolicies = append(cfg.vigil.EscalationPolicies, extra...)
+		source += " with alerting.escalation_policies"
+	}
 	if err := cfg.validateEscalation(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, source, err)
 	}
 	return cfg, nil
+}
+
+// pagerDutySeverity maps the alert's severity label onto PagerDuty's four (vigil.tmpl).
+const pagerDutySeverity = `{{ template "vigil.pagerduty.severity" . }}`
+
+// defaultPagerDutySeverity gives every PagerDuty receiver that sets no severity Vigil's
+// mapping of the `severity` label (critical, high → error, medium → warning, low → info)
+// instead of Alertmanager's fixed "error", so a page's urgency follows the alert's severity
+// without each configuration repeating the template.
+func defaultPagerDutySeverity(am *config.Config) {
+	for _, r := range am.Receivers {
+		for _, pd := range r.PagerdutyConfigs {
+			if pd.Severity == "" {
+				pd.Severity = pagerDutySeverity
+			}
+		}
+	}
 }
 
 // splitVigilSection returns the file with its top-level `vigil:` block blanked out, and that

@@ -123,6 +123,12 @@ const testExternalURL = "http://vigil.example:9700"
 // on dir with short intervals. A "" cfg keeps the default configuration.
 func startRouter(t *testing.T, dir, cfg string, urls map[string]string, defaults DefaultReceivers) *testRouter {
 	t.Helper()
+	return startRouterWith(t, dir, cfg, urls, defaults, nil)
+}
+
+// startRouterWith is startRouter with escalation policies given apart from the file.
+func startRouterWith(t *testing.T, dir, cfg string, urls map[string]string, defaults DefaultReceivers, policies []EscalationPolicy) *testRouter {
+	t.Helper()
 	set := vmetrics.NewSet()
 	r, err := OpenRouter(dir, RouterOptions{
 		ExternalURL:        testExternalURL,
@@ -142,7 +148,7 @@ func startRouter(t *testing.T, dir, cfg string, urls map[string]string, defaults
 		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.LoadConfig(path); err != nil {
+		if err := r.LoadConfigWith(path, policies); err != nil {
 			t.Fatal(err)
 		}
 	}

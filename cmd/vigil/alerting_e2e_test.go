@@ -98,8 +98,7 @@ receivers:
     pagerduty_configs:
       - routing_key: 0123456789abcdef0123456789abcdef
         url: %s/v2/enqueue
-        # Vigil's template maps the severity label onto PagerDuty's four severities.
-        severity: '{{ template "vigil.pagerduty.severity" . }}'
+        # No severity: Vigil maps the severity label onto PagerDuty's four by default.
 `, slack.srv.URL, pd.srv.URL))
 	c, cfg := configIn(t, dir, "alerting:\n  rule_files: [rules.yml]\n  config_file: alertmanager.yml\n")
 	a := newTestApp(t, c, cfg)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/vigilhq/vigil/alerting"
 )
 
 // AlertingConfig is rule evaluation and the alert router.
@@ -22,6 +23,9 @@ type AlertingConfig struct {
 	Slack                 SlackConfig     `yaml:"slack"`
 	PagerDuty             PagerDutyConfig `yaml:"pagerduty"`
 	BusinessHoursTimezone string          `yaml:"business_hours_timezone"`
+	// EscalationPolicies, which Alertmanager lacks, kept here so that config_file stays a
+	// file amtool and Alertmanager accept (a `vigil:` section in that file works too).
+	EscalationPolicies []alerting.EscalationPolicy `yaml:"escalation_policies"`
 }
 
 // SlackConfig fills the default route's Slack receiver (severity medium).

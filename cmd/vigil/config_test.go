@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vigilhq/vigil/alerting"
 	"github.com/vigilhq/vigil/slo"
 )
 
@@ -93,6 +94,8 @@ func TestLoadGoodFile(t *testing.T) {
 			Slack:                 SlackConfig{WebhookURL: "https://hooks.slack.com/services/T/B/X", Channel: "#alerts"},
 			PagerDuty:             PagerDutyConfig{RoutingKey: "0123456789abcdef0123456789abcdef"},
 			BusinessHoursTimezone: "Europe/Paris",
+			EscalationPolicies: []alerting.EscalationPolicy{{Name: "oncall",
+				Steps: []alerting.EscalationStep{{After: model.Duration(15 * time.Minute), Receiver: "secondary"}}}},
 		},
 		SLO: SLOConfig{
 			Files: []string{absTestdata(t, "slos/*.yml")},

@@ -64,7 +64,7 @@ func (w *alertingWiring) startRouter(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open alert router: %w", err)
 	}
-	if err := r.LoadConfig(cfg.ConfigFile); err != nil {
+	if err := r.LoadConfigWith(cfg.ConfigFile, cfg.EscalationPolicies); err != nil {
 		return errors.Join(err, r.Stop(ctx))
 	}
 	if err := r.Start(ctx); err != nil {
@@ -116,7 +116,7 @@ func (w *alertingWiring) rulesRetriever(context.Context) v1.RulesRetriever {
 func (w *alertingWiring) reload(ctx context.Context, cfg Config) error {
 	var errs []error
 	if w.router != nil {
-		if err := w.router.LoadConfig(cfg.Alerting.ConfigFile); err != nil {
+		if err := w.router.LoadConfigWith(cfg.Alerting.ConfigFile, cfg.Alerting.EscalationPolicies); err != nil {
 			errs = append(errs, fmt.Errorf("alerting.config_file: %w", err))
 		}
 	}
