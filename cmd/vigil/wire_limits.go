@@ -48,9 +48,13 @@ func (a *app) newAdmission(cfg Config) (*ingest.Admission, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memory_limit: %w", err)
 	}
-	memlimit.Apply(limit)
+	// memory_limit is meant for the whole process (what the kernel's OOM killer counts), but
+	// the Go runtime's limit covers only Go's own memory: pebble's memtables (up to 4 × 64 MiB)
+	// live outside it, and the stores' mapped files count in RSS too. The runtime gets 75%.
+	goLimit := limit / 4 * 3
+	memlimit.Apply(goLimit)
 	set.GetOrCreateGauge("vigil_memory_limit_bytes", func() float64 { return float64(limit) })
-	log.Info("memory limit", "bytes", limit, "source", string(source), "ingest_in_flight_bytes", limit/4)
+	log.Info("memory limit", "bytes", limit, "source", string(source), "go_runtime_bytes", goLimit, "ingest_in_flight_bytes", limit/4)
 	opts := ingest.DefaultAdmissionOptions(limit / 4)
 	opts.Refuse = disk.Refuse
 	return ingest.NewAdmission(opts, set)
@@ -61,10 +65,19 @@ func (a *app) admit(protocol string, limit int64, h http.Handler) http.Handler {
 	return a.admission.HTTP(protocol, limit, h)
 }
 
+// otlpGRPCStreamsPerConn bounds the OTLP export calls one gRPC connection has in flight.
+// An OpenTelemetry exporter sends one export at a time per connection by default; a collector
+// with a sending queue a few (its num_consumers, 10 by default).
+const otlpGRPCStreamsPerConn = 16
+
 // admitOTLP gates both OTLP listeners, after authentication (an unauthenticated call must not
 // take room from the others).
 func (a *app) admitOTLP(o *ingest.OTLPOptions) {
-	o.GRPCServerOptions = append(o.GRPCServerOptions, grpc.ChainUnaryInterceptor(a.admission.UnaryServerInterceptor()))
+	// gRPC decodes a whole message before any interceptor sees it, so the gate alone would let
+	// every stream a client opens be decoded first: bound the streams per connection so the
+	// rest wait in HTTP/2 flow control, unread.
+	o.GRPCServerOptions = append(o.GRPCServerOptions, grpc.ChainUnaryInterceptor(a.admission.UnaryServerInterceptor()),
+		grpc.MaxConcurrentStreams(otlpGRPCStreamsPerConn))
 	o.HTTPMiddleware = append(o.HTTPMiddleware, func(next http.Handler) http.Handler {
 		return a.admission.HTTP("otlp_http", o.MaxRequestBytes, next)
 	})
