@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/vigilhq/vigil/bench/internal/readback"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -245,26 +246,6 @@ func (l *ledger) verify(ctx context.Context, t *targets) (checked, lost int, err
 	return checked, lost, nil
 }
 
-func getJSON(ctx context.Context, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return nil // leaves out empty: nothing stored
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
-}
-
 // samples reads back every sample of the (round, writer) series over the acknowledged span.
 func (t *targets) samples(ctx context.Context, round, writer int, acked []int64) (map[int64]bool, error) {
 	first, last := acked[0], acked[0]
@@ -281,7 +262,7 @@ func (t *targets) samples(ctx context.Context, round, writer int, acked []int64)
 		} `json:"data"`
 	}
 	u := t.http + "/api/v1/query?" + url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(last)/1000, 'f', 3, 64)}}.Encode()
-	if err := getJSON(ctx, u, &r); err != nil {
+	if err := readback.GetJSON(ctx, client, u, &r); err != nil {
 		return nil, err
 	}
 	got := map[int64]bool{}
@@ -297,28 +278,8 @@ func (t *targets) samples(ctx context.Context, round, writer int, acked []int64)
 
 // logBatches counts the stored lines of each batch of round, in one field-values query.
 func (t *targets) logBatches(ctx context.Context, round int, window [2]time.Time) (map[string]int64, error) {
-	var r struct {
-		Data struct {
-			Values []struct {
-				Value string `json:"value"`
-				Count int64  `json:"count"`
-			} `json:"values"`
-		} `json:"data"`
-	}
-	u := t.http + "/api/v1/logs/field/crash_batch/values?" + url.Values{
-		"q":     {fmt.Sprintf("crash_round:r%d", round)},
-		"start": {window[0].Add(-time.Minute).Format(time.RFC3339Nano)},
-		"end":   {window[1].Add(time.Minute).Format(time.RFC3339Nano)},
-		"limit": {"5000"},
-	}.Encode()
-	if err := getJSON(ctx, u, &r); err != nil {
-		return nil, err
-	}
-	counts := map[string]int64{}
-	for _, v := range r.Data.Values {
-		counts[v.Value] = v.Count
-	}
-	return counts, nil
+	return readback.LogFieldValues(ctx, client, t.http, "crash_batch", fmt.Sprintf("crash_round:r%d", round),
+		window[0].Add(-time.Minute), window[1].Add(time.Minute), 5000)
 }
 
 // traceSpans counts the spans Vigil returns for one trace id.
@@ -328,7 +289,7 @@ func (t *targets) traceSpans(ctx context.Context, id string) (int, error) {
 			Spans []json.RawMessage `json:"spans"`
 		} `json:"data"`
 	}
-	if err := getJSON(ctx, t.http+"/api/traces/"+id, &r); err != nil {
+	if err := readback.GetJSON(ctx, client, t.http+"/api/traces/"+id, &r); err != nil {
 		return 0, err
 	}
 	n := 0

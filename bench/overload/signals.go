@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/vigilhq/vigil/bench/internal/readback"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -217,25 +217,14 @@ func (t *target) stored(ctx context.Context, sig string, start, end time.Time) (
 	case "traces":
 		return out, t.promVector(ctx, `sum by (service_name) (traces_span_metrics_calls_total{service_name=~"overload-.*"})`, time.Now(), "service_name", out)
 	case "logs":
-		var r struct {
-			Data struct {
-				Values []struct {
-					Value string `json:"value"`
-					Count int64  `json:"count"`
-				} `json:"values"`
-			} `json:"data"`
-		}
-		u := t.http + "/api/v1/logs/field/ow/values?" + url.Values{
-			"q": {"service:overload"}, "limit": {"1000"},
-			"start": {start.Add(-time.Minute).Format(time.RFC3339Nano)}, "end": {end.Add(time.Minute).Format(time.RFC3339Nano)},
-		}.Encode()
-		if err := getJSON(ctx, u, &r); err != nil {
+		counts, err := readback.LogFieldValues(ctx, client, t.http, "ow", "service:overload", start.Add(-time.Minute), end.Add(time.Minute), 1000)
+		if err != nil {
 			return nil, err
 		}
-		for _, v := range r.Data.Values {
+		for v, n := range counts {
 			var w int
-			if _, err := fmt.Sscanf(v.Value, "w%d", &w); err == nil {
-				out[w] = v.Count
+			if _, err := fmt.Sscanf(v, "w%d", &w); err == nil {
+				out[w] = n
 			}
 		}
 		return out, nil
@@ -255,7 +244,7 @@ func (t *target) promVector(ctx context.Context, q string, at time.Time, label s
 		} `json:"data"`
 	}
 	u := t.http + "/api/v1/query?" + url.Values{"query": {q}, "time": {strconv.FormatInt(at.Unix(), 10)}}.Encode()
-	if err := getJSON(ctx, u, &r); err != nil {
+	if err := readback.GetJSON(ctx, client, u, &r); err != nil {
 		return err
 	}
 	for _, s := range r.Data.Result {
@@ -272,21 +261,4 @@ func (t *target) promVector(ctx context.Context, q string, at time.Time, label s
 		out[w] += int64(f)
 	}
 	return nil
-}
-
-func getJSON(ctx context.Context, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
 }
