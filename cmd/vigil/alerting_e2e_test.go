@@ -65,12 +65,12 @@ groups:
     rules:
       - alert: HighErrors
         expr: e2e_errors > 5
-        for: 1s
+        for: 3s
         labels: {severity: critical}
         annotations: {summary: "{{ $labels.instance }} has {{ $value }} errors"}
       - alert: SomeErrors
         expr: e2e_errors > 3
-        for: 2s
+        for: 4s
         labels: {severity: warning}
 `)
 	write("alertmanager.yml", fmt.Sprintf(`
@@ -122,7 +122,8 @@ receivers:
 	}
 	errorsAt(10)
 
-	// Pending first: Prometheus's API shows it, nothing is paged yet.
+	// Pending first: Prometheus's API shows it, nothing is paged yet (for: 3s leaves a loaded
+	// machine time to look).
 	eventually(t, "pending alert", func() bool {
 		_, body := get(t, base+"/api/v1/alerts")
 		return strings.Contains(body, `"state":"pending"`) && strings.Contains(body, "HighErrors")
