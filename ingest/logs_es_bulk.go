@@ -81,6 +81,9 @@ func (h *esHandler) serveBulk(w http.ResponseWriter, r *http.Request) (int, reje
 			w.Header().Set("Retry-After", retryAfterSeconds(storeBusyRetry))
 			esError(w, http.StatusTooManyRequests, "es_rejected_execution_exception", fmt.Sprintf("log store is behind: %v", err))
 			return http.StatusTooManyRequests, reasonStoreBusy
+		} else if errors.Is(err, errTooManyLines) {
+			esError(w, http.StatusRequestEntityTooLarge, "content_too_long_exception", err.Error())
+			return http.StatusRequestEntityTooLarge, reasonTooLarge
 		} else if err != nil {
 			h.log.Error("Elasticsearch bulk logs not stored", "docs", len(p.recs), "err", err)
 			esError(w, http.StatusServiceUnavailable, "unavailable_shards_exception", fmt.Sprintf("store logs: %v", err))

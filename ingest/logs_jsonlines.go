@@ -100,6 +100,9 @@ func storeLogBatch(w http.ResponseWriter, r *http.Request, opts LogsIngestOption
 			w.Header().Set("Retry-After", retryAfterSeconds(storeBusyRetry))
 			writeJSON(w, http.StatusTooManyRequests, logsIngestResponse{Error: fmt.Sprintf("log store is behind, nothing was stored: retry later: %v", err)})
 			return http.StatusTooManyRequests, reasonStoreBusy
+		} else if errors.Is(err, errTooManyLines) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, logsIngestResponse{Error: err.Error()})
+			return http.StatusRequestEntityTooLarge, reasonTooLarge
 		} else if err != nil {
 			log.Error("Logs not stored", "protocol", self.protocol, "lines", len(recs), "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, logsIngestResponse{Error: fmt.Sprintf("store logs: %v", err)})

@@ -107,6 +107,8 @@ func (h *lokiHandler) serve(w http.ResponseWriter, r *http.Request) (int, reject
 		if err := h.opts.writeLogs(r.Context(), h.sink, recs); storeBusy(err) {
 			w.Header().Set("Retry-After", retryAfterSeconds(storeBusyRetry))
 			return fail(http.StatusTooManyRequests, reasonStoreBusy, fmt.Errorf("log store is behind, nothing was stored: retry later: %w", err))
+		} else if errors.Is(err, errTooManyLines) {
+			return fail(http.StatusRequestEntityTooLarge, reasonTooLarge, err)
 		} else if err != nil {
 			return fail(http.StatusServiceUnavailable, reasonStorage, fmt.Errorf("store logs: %w", err))
 		}

@@ -97,6 +97,8 @@ func (l *OTLPLogs) consume(ctx context.Context, ld plog.Logs, self logsSelfMetri
 	if len(recs) > 0 {
 		if err := l.opts.writeLogs(ctx, l.sink, recs); storeBusy(err) {
 			return otlpOutcome{code: codes.ResourceExhausted, err: fmt.Errorf("log store is behind, nothing was stored: retry later: %w", err), reason: reasonStoreBusy, retryAfter: storeBusyRetry}
+		} else if errors.Is(err, errTooManyLines) {
+			return otlpOutcome{code: codes.ResourceExhausted, err: err, reason: reasonTooLarge}
 		} else if err != nil {
 			l.log.Error("OTLP logs not stored", "records", len(recs), "err", err)
 			return otlpOutcome{code: codes.Unavailable, err: fmt.Errorf("store logs: %w", err), reason: reasonStorage}

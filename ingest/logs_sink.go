@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/vigilhq/vigil/logs"
@@ -31,6 +32,9 @@ type LogsIngestOptions struct {
 	// slower than lines arrive). Past it the request is answered 429 / ResourceExhausted with
 	// a retry delay and nothing of it is stored: the shipper keeps it and sends it again.
 	MaxStoreWait time.Duration
+	// MaxLinesPerRequest caps the lines of one request (0: no cap); a request with more is
+	// refused whole with 413 (gRPC ResourceExhausted, not retried), as Loki does.
+	MaxLinesPerRequest int
 	// ESVersion is the Elasticsearch version the /es handshake claims. Shippers refuse
 	// versions older than their own major.minor unless told otherwise, so keep it recent.
 	ESVersion string
@@ -42,11 +46,12 @@ type LogsIngestOptions struct {
 // DefaultLogsIngestOptions returns the limits Vigil uses unless configured.
 func DefaultLogsIngestOptions() LogsIngestOptions {
 	return LogsIngestOptions{
-		MaxRequestBytes:   32 << 20,
-		MaxLineBytes:      256 << 10,
-		MaxErrorsReported: 10,
-		MaxStoreWait:      10 * time.Second,
-		ESVersion:         "8.17.0",
+		MaxRequestBytes:    32 << 20,
+		MaxLineBytes:       256 << 10,
+		MaxErrorsReported:  10,
+		MaxStoreWait:       10 * time.Second,
+		MaxLinesPerRequest: 100_000,
+		ESVersion:          "8.17.0",
 	}
 }
 
@@ -85,8 +90,14 @@ func (o LogsIngestOptions) withDefaults() LogsIngestOptions {
 // storeBusyRetry is the retry delay a client is given when the log store is behind.
 const storeBusyRetry = 5 * time.Second
 
+// errTooManyLines refuses a request over MaxLinesPerRequest, whole.
+var errTooManyLines = errors.New("too many log lines in one request")
+
 // writeLogs hands recs to sink, waiting at most MaxStoreWait for a store that is behind.
 func (o LogsIngestOptions) writeLogs(ctx context.Context, sink LogSink, recs []logs.Record) error {
+	if o.MaxLinesPerRequest > 0 && len(recs) > o.MaxLinesPerRequest {
+		return fmt.Errorf("%w: %d lines, the limit is %d (logs.max_lines_per_request): split the request", errTooManyLines, len(recs), o.MaxLinesPerRequest)
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.MaxStoreWait)
 	defer cancel()
 	return sink.WriteLogs(ctx, recs)

@@ -78,6 +78,9 @@ func serveOTLPExport(w http.ResponseWriter, r *http.Request, e otlpExport) (int,
 	case codes.InvalidArgument:
 		return fail(http.StatusBadRequest, out.reason, out.code, out.err)
 	case codes.ResourceExhausted:
+		if out.retryAfter <= 0 { // too big to ever fit: not worth a retry
+			return fail(http.StatusRequestEntityTooLarge, out.reason, out.code, out.err)
+		}
 		w.Header().Set("Retry-After", retryAfterSeconds(out.retryAfter))
 		return fail(http.StatusTooManyRequests, out.reason, out.code, out.err)
 	default:

@@ -69,6 +69,10 @@ func NewOTLPTraces(sink TraceSink, opts TracesIngestOptions, set *metrics.Set, l
 // writeSpans validates and stores spans for one request; convert fills them, calling
 // c.ok on each.
 func writeSpans(ctx context.Context, sink TraceSink, log *slog.Logger, self *ingestSelfMetrics, c *spanCheck, spans []traces.Span) otlpOutcome {
+	if n := c.limits.maxSpans; n > 0 && c.total > n {
+		return otlpOutcome{code: codes.ResourceExhausted, reason: reasonTooLarge,
+			err: fmt.Errorf("%d spans in one request, the limit is %d (traces.max_spans_per_request): split the request", c.total, n)}
+	}
 	out := otlpOutcome{code: codes.OK, rejected: int64(c.rejected), message: c.message(), reason: c.reason}
 	if c.total > 0 && len(spans) == 0 {
 		countRejectedSpans(self, c)

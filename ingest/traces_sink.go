@@ -34,12 +34,15 @@ type TracesIngestOptions struct {
 	// vigil_ingest_truncated_total{signal="traces",what="attribute"|"attribute_value"}.
 	MaxAttributesPerSpan    int
 	MaxAttributeValueLength int
+	// MaxSpansPerRequest caps the spans of one request (0: no cap); a request with more is
+	// refused whole: 413, gRPC ResourceExhausted without retry information (not retried).
+	MaxSpansPerRequest int
 }
 
 // DefaultTracesIngestOptions returns the documented defaults.
 func DefaultTracesIngestOptions() TracesIngestOptions {
 	return TracesIngestOptions{MaxFutureSkew: time.Hour, MaxRequestBytes: 32 << 20,
-		MaxAttributesPerSpan: 128, MaxAttributeValueLength: 16 << 10}
+		MaxAttributesPerSpan: 128, MaxAttributeValueLength: 16 << 10, MaxSpansPerRequest: 100_000}
 }
 
 // Validate reports the first option that cannot work.
@@ -68,10 +71,10 @@ const (
 )
 
 // attrLimits are the attribute limits of TracesIngestOptions; zero fields mean no limit.
-type attrLimits struct{ maxAttrs, maxValueLen int }
+type attrLimits struct{ maxAttrs, maxValueLen, maxSpans int }
 
 func (o TracesIngestOptions) attrLimits() attrLimits {
-	return attrLimits{maxAttrs: o.MaxAttributesPerSpan, maxValueLen: o.MaxAttributeValueLength}
+	return attrLimits{maxAttrs: o.MaxAttributesPerSpan, maxValueLen: o.MaxAttributeValueLength, maxSpans: o.MaxSpansPerRequest}
 }
 
 // spanCheck validates spans of one request and keeps the tally for its answer.
@@ -116,7 +119,7 @@ func (c *spanCheck) ok(s *traces.Span) bool {
 
 // limit applies the attribute limits to a span that will be stored.
 func (c *spanCheck) limit(s *traces.Span) {
-	if c.limits == (attrLimits{}) {
+	if c.limits.maxAttrs == 0 && c.limits.maxValueLen == 0 {
 		return
 	}
 	s.Attributes = c.limitAttrs(s.Attributes)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"google.golang.org/grpc/codes"
 
 	"github.com/vigilhq/vigil/traces"
 )
@@ -96,6 +97,8 @@ func (z *Zipkin) serveHTTP(w http.ResponseWriter, r *http.Request) (int, rejectR
 	case out.code == 0:
 	case out.err != nil && out.reason == reasonStorage:
 		return fail(http.StatusServiceUnavailable, out.reason, out.err.Error())
+	case out.code == codes.ResourceExhausted:
+		return fail(http.StatusRequestEntityTooLarge, out.reason, out.err.Error())
 	case out.err != nil:
 		return fail(http.StatusBadRequest, out.reason, out.err.Error())
 	}

@@ -15,6 +15,8 @@ type LogsConfig struct {
 	FlushInterval  model.Duration   `yaml:"flush_interval"`
 	MaxLineSize    units.Base2Bytes `yaml:"max_line_size"`
 	MaxRequestSize units.Base2Bytes `yaml:"max_request_size"`
+	// MaxLinesPerRequest refuses, whole with 413, a request of more lines (0: no cap).
+	MaxLinesPerRequest int `yaml:"max_lines_per_request"`
 	// QueryTimeout bounds one log query (search, volume, fields, context), queueing included;
 	// QueryMaxConcurrency is how many run at once (live tails are not counted).
 	QueryTimeout        model.Duration `yaml:"query_timeout"`
@@ -29,6 +31,7 @@ func DefaultLogsConfig() LogsConfig {
 		FlushInterval:       model.Duration(2 * time.Second),
 		MaxLineSize:         256 * units.KiB,
 		MaxRequestSize:      32 * units.MiB,
+		MaxLinesPerRequest:  100_000,
 		QueryTimeout:        model.Duration(time.Minute),
 		QueryMaxConcurrency: 4,
 	}
@@ -40,6 +43,9 @@ func (c *LogsConfig) validate(bad func(key, format string, args ...any)) {
 	}
 	if c.QueryTimeout <= 0 {
 		bad("logs.query_timeout", "must be positive")
+	}
+	if c.MaxLinesPerRequest < 0 {
+		bad("logs.max_lines_per_request", "must not be negative (0: no cap)")
 	}
 	if c.QueryMaxConcurrency < 1 {
 		bad("logs.query_max_concurrency", "must be at least 1")

@@ -18,6 +18,8 @@ type TracesConfig struct {
 	// limits, applied on arrival: extra attributes dropped, long strings cut (0: no limit).
 	MaxAttributesPerSpan    int              `yaml:"max_attributes_per_span"`
 	MaxAttributeValueLength units.Base2Bytes `yaml:"max_attribute_value_length"`
+	// MaxSpansPerRequest refuses, whole with 413 / ResourceExhausted, a request of more spans.
+	MaxSpansPerRequest int `yaml:"max_spans_per_request"`
 	// QueryTimeout bounds one trace query (search, trace by id, dependencies), queueing
 	// included; QueryMaxConcurrency is how many run at once.
 	QueryTimeout        model.Duration `yaml:"query_timeout"`
@@ -41,6 +43,7 @@ func DefaultTracesConfig() TracesConfig {
 		QueryMaxConcurrency:     4,
 		MaxAttributesPerSpan:    128,
 		MaxAttributeValueLength: 16 * units.KiB,
+		MaxSpansPerRequest:      100_000,
 	}
 }
 
@@ -65,6 +68,9 @@ func (c *TracesConfig) validate(bad func(key, format string, args ...any)) {
 	}
 	if c.QueryTimeout <= 0 {
 		bad("traces.query_timeout", "must be positive")
+	}
+	if c.MaxSpansPerRequest < 0 {
+		bad("traces.max_spans_per_request", "must not be negative (0: no cap)")
 	}
 	if c.MaxAttributesPerSpan < 0 {
 		bad("traces.max_attributes_per_span", "must not be negative (0: no limit)")

@@ -46,6 +46,7 @@ func (w *logsWiring) start(context.Context) error {
 	iopts := ingest.DefaultLogsIngestOptions()
 	iopts.MaxLineBytes = int(cfg.MaxLineSize)
 	iopts.MaxRequestBytes = int64(cfg.MaxRequestSize)
+	iopts.MaxLinesPerRequest = cfg.MaxLinesPerRequest
 	otlp := ingest.NewOTLPLogs(store, iopts, set, a.log.With("component", "otlp-logs"))
 	plogotlp.RegisterGRPCServer(a.otlp.GRPC(), otlp)
 	a.otlp.HandleHTTP("logs", "/v1/logs", otlp)

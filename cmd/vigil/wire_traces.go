@@ -65,6 +65,7 @@ func (w *tracesWiring) startStore(context.Context) error {
 	iopts.MaxRequestBytes = int64(cfg.MaxRequestSize)
 	iopts.MaxAttributesPerSpan = cfg.MaxAttributesPerSpan
 	iopts.MaxAttributeValueLength = int(cfg.MaxAttributeValueLength)
+	iopts.MaxSpansPerRequest = cfg.MaxSpansPerRequest
 	otlp, err := ingest.NewOTLPTraces(db, iopts, set, a.log.With("component", "otlp-traces"))
 	if err != nil {
 		return errors.Join(err, db.Close())
