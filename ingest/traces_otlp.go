@@ -65,7 +65,6 @@ func NewOTLPTraces(sink TraceSink, opts TracesIngestOptions, set *metrics.Set, l
 	}, nil
 }
 
-// otlpOutcome is how one trace request went.
 // writeSpans validates and stores spans for one request; convert fills them, calling
 // c.ok on each.
 func writeSpans(ctx context.Context, sink TraceSink, log *slog.Logger, self *ingestSelfMetrics, c *spanCheck, spans []traces.Span) otlpOutcome {
@@ -98,12 +97,14 @@ func countRejectedSpans(m *ingestSelfMetrics, c *spanCheck) {
 		m.set.GetOrCreateCounter(fmt.Sprintf(
 			`vigil_ingest_rejected_items_total{signal=%q,protocol=%q,reason=%q}`, m.signal, m.protocol, r)).Add(n)
 	}
-	for what, n := range map[string]int{"attribute": c.droppedAttrs, "attribute_value": c.cutValues} {
-		if n > 0 {
+	truncated := func(what string, n int) {
+		if n > 0 { // most requests: nothing cut, no counter lookup
 			m.set.GetOrCreateCounter(fmt.Sprintf(
 				`vigil_ingest_truncated_total{signal=%q,protocol=%q,what=%q}`, m.signal, m.protocol, what)).Add(n)
 		}
 	}
+	truncated("attribute", c.droppedAttrs)
+	truncated("attribute_value", c.cutValues)
 }
 
 func (t *OTLPTraces) newCheck() *spanCheck {

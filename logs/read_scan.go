@@ -100,26 +100,8 @@ func onlyMessage(q query.Query) bool {
 		return allOnlyMessage(q.Disjuncts)
 	case *query.BooleanQuery:
 		return allOnlyMessage(slices.DeleteFunc([]query.Query{q.Must, q.Should, q.MustNot, q.Filter}, func(q query.Query) bool { return q == nil }))
-	case *query.MatchQuery:
-		f = q.FieldVal
-	case *query.FuzzyQuery:
-		f = q.FieldVal
-	case *query.MatchPhraseQuery:
-		f = q.FieldVal
-	case *query.TermQuery:
-		f = q.FieldVal
-	case *query.PrefixQuery:
-		f = q.FieldVal
-	case *query.WildcardQuery:
-		f = q.FieldVal
-	case *query.RegexpQuery:
-		f = q.FieldVal
-	case *query.NumericRangeQuery:
-		f = q.FieldVal
-	case *query.DateRangeStringQuery:
-		f = q.FieldVal
-	case *query.DateRangeQuery:
-		f = q.FieldVal
+	case query.FieldableQuery: // match, phrase, term, fuzzy, prefix, wildcard, regexp, ranges
+		f = q.Field()
 	default:
 		return false
 	}
