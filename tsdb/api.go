@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/route"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/util/notifications"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 )
@@ -61,6 +62,10 @@ type APIOptions struct {
 
 	// EnableAdmin enables /api/v1/admin/tsdb/* (delete_series, snapshot, ...).
 	EnableAdmin bool
+
+	// Queryable is what queries, series and labels read (e.g. a *Merged with remote
+	// sources). nil reads this store alone.
+	Queryable storage.SampleAndChunkQueryable
 }
 
 // APIHandler returns Prometheus's HTTP API v1 over d, serving the full paths
@@ -89,9 +94,13 @@ func (d *DB) APIHandler(o APIOptions) http.Handler {
 		BuildDate: o.BuildDate,
 		GoVersion: goVersion,
 	}
+	var q storage.SampleAndChunkQueryable = d
+	if o.Queryable != nil {
+		q = o.Queryable
+	}
 	api := v1.NewAPI(
 		d.engine,
-		d,
+		q,
 		nil, // no appender: the write receivers stay disabled
 		d,
 		orEmpty(o.ScrapePools, v1.ScrapePoolsRetriever(emptyTargets{})),

@@ -10,6 +10,16 @@
 //   - The Prometheus HTTP API v1 read side (DB.APIHandler): query, query_range,
 //     series, labels, label values, exemplars, metadata, status/*, targets,
 //     rules and alerts, with Prometheus's JSON envelope and error types.
+//   - The read side's merge with remote sources (Merged, RemoteSource):
+//     Prometheus-compatible query APIs (Prometheus, Thanos, Mimir,
+//     VictoriaMetrics) read as secondary storage.Queryables next to the store,
+//     duplicates collapsed by storage.ChainedSeriesMerge, a failing source a
+//     warning. It lives here, not in a package of its own, because it is what
+//     the store's readers (DB.Engine, the API handler) query, and it needs
+//     the store's oldest timestamp; it is an HTTP client of other engines and
+//     knows nothing of Vigil's config.
+//   - What a WAL reader needs to tail the store's WAL (Dir, NotifyWALWrites):
+//     cmd/vigil runs Prometheus's remote-write queue managers on it.
 //
 // Writers use Prometheus's own contracts: *DB is a storage.Appendable,
 // storage.AppendableV2, storage.Queryable, storage.ChunkQueryable and

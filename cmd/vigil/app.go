@@ -99,6 +99,7 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 		a.mgr.Add(c)
 	}
 	a.reloaders = append(a.reloaders, reloader{"metrics.scrape_configs", a.metrics.reloadScrape})
+	a.reloaders = append(a.reloaders, reloader{"remote_write", a.metrics.remote.reload})
 	a.traces = &tracesWiring{a: a, metrics: a.metrics}
 	for _, c := range a.traces.components() {
 		a.mgr.Add(c)

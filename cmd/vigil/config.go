@@ -40,6 +40,10 @@ type Config struct {
 	Web         WebConfig         `yaml:"web"`
 	Auth        AuthConfig        `yaml:"auth"`
 	TLS         TLSConfig         `yaml:"tls"`
+
+	// Forwarding to and reading from other engines (README: Growing past one node).
+	RemoteWrite RemoteWriteConfigs `yaml:"remote_write"`
+	Query       QueryConfig        `yaml:"query"`
 }
 
 // OTLPConfig holds what the OTLP listeners share across signals.
@@ -137,6 +141,10 @@ func (c *Config) Validate() error {
 	c.Metrics.validate(bad, func(line int, key, msg string) {
 		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})
 	})
+	c.RemoteWrite.validate(bad, func(line int, key, msg string) {
+		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})
+	})
+	c.Query.validate(bad)
 	return errors.Join(errs...)
 }
 

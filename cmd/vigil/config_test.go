@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/units"
+	config_util "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
@@ -118,7 +119,25 @@ func TestLoadGoodFile(t *testing.T) {
 			SessionTTL: model.Duration(time.Hour),
 		},
 		TLS: TLSConfig{CertFile: absTestdata(t, "tls/vigil.crt"), KeyFile: absTestdata(t, "tls/vigil.key"), ClientCAFile: "/etc/vigil/clients.pem"},
+		Query: QueryConfig{MetricsSources: []MetricsSourceConfig{{
+			Name: "thanos", URL: "http://thanos-query:9090", Headers: map[string]string{"X-Scope-OrgID": "team-a"},
+			Timeout: model.Duration(20 * time.Second), ReadRecent: true,
+			HTTPClientConfig: func() config_util.HTTPClientConfig {
+				h := config_util.DefaultHTTPClientConfig
+				h.BasicAuth = &config_util.BasicAuth{Username: "vigil", Password: "secret"}
+				return h
+			}(),
+		}}},
 	}
+	rw, err := cfg.RemoteWrite.PrometheusConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rw.RemoteWriteConfigs) != 1 || rw.RemoteWriteConfigs[0].Name != "mimir" || rw.RemoteWriteConfigs[0].QueueConfig.MaxShards != 10 ||
+		rw.RemoteWriteConfigs[0].HTTPClientConfig.BasicAuth.PasswordFile != absTestdata(t, "secrets/grafana.token") {
+		t.Fatalf("remote_write = %+v, want mimir with max_shards 10 and a password file relative to the config file", rw.RemoteWriteConfigs)
+	}
+	cfg.RemoteWrite = RemoteWriteConfigs{}
 	pc, err := cfg.Metrics.PrometheusConfig()
 	if err != nil {
 		t.Fatal(err)

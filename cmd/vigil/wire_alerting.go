@@ -86,7 +86,7 @@ func (w *alertingWiring) startRules(ctx context.Context) error {
 	opts.Metrics = a.reg.NewSet()
 	db := w.metrics.db
 	rules, err := alerting.NewRules(opts, alerting.RulesDeps{
-		Queryable:  db,
+		Queryable:  w.metrics.query, // the store merged with query.metrics_sources
 		Appendable: db,
 		Engine:     db.Engine(),
 		Alerts:     w.router,

@@ -28,6 +28,9 @@ type metricsWiring struct {
 	db      *tsdb.DB
 	otlp    *ingest.OTLPMetrics
 	scraper *ingest.Scraper
+	// query is what PromQL reads: the store merged with query.metrics_sources.
+	query  *tsdb.Merged
+	remote *remoteWiring
 }
 
 func (m *metricsWiring) storeOptions(cfg MetricsConfig) tsdb.Options {
@@ -58,8 +61,10 @@ func (m *metricsWiring) ingestOptions(cfg MetricsConfig) ingest.MetricsIngestOpt
 // scraper. The OTLP metrics service is registered on the shared OTLP server as the store
 // opens, which is before that server starts.
 func (m *metricsWiring) components() []lifecycle.Component {
+	m.remote = &remoteWiring{a: m.a, metrics: m}
 	return []lifecycle.Component{
 		{Name: "metrics-store", Start: m.startStore, Stop: m.stopStore},
+		m.remote.component(),
 		{Name: "scraper", Start: m.startScraper, Stop: func(ctx context.Context) error { return m.scraper.Stop(ctx) }},
 	}
 }
@@ -72,6 +77,8 @@ func (m *metricsWiring) startStore(context.Context) error {
 		return fmt.Errorf("open metrics store: %w", err)
 	}
 	m.db = db
+	db.NotifyWALWrites(&m.remote.notify)
+	m.query = tsdb.NewMerged(db)
 	set := a.reg.NewSet()
 	set.NewGauge(`vigil_store_size_bytes{store="metrics"}`, func() float64 { return float64(db.SizeBytes()) })
 	opts := m.ingestOptions(cfg)
@@ -95,7 +102,7 @@ func (m *metricsWiring) startStore(context.Context) error {
 	}
 
 	bi := buildinfo.Get()
-	m.api.set(db.APIHandler(tsdb.APIOptions{
+	m.api.set(tsdb.ReportSources(db.APIHandler(tsdb.APIOptions{
 		Version:   bi.Version,
 		Revision:  bi.Commit,
 		Branch:    bi.Branch,
@@ -111,7 +118,8 @@ func (m *metricsWiring) startStore(context.Context) error {
 			Host:          a.front.Addr().String(),
 			Scheme:        a.auth.scheme(),
 		},
-	}))
+		Queryable: m.query,
+	})))
 	return nil
 }
 

@@ -36,7 +36,7 @@ func (w *sloWiring) start(ctx context.Context) error {
 		return err
 	}
 	db := w.metrics.db
-	w.api.set(slo.NewAPI(db.Engine(), db, w.set.Load))
+	w.api.set(slo.NewAPI(db.Engine(), w.metrics.query, w.set.Load))
 	return nil
 }
 
