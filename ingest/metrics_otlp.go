@@ -41,6 +41,8 @@ type OTLPMetrics struct {
 	grpcSelf *ingestSelfMetrics
 	httpSelf *ingestSelfMetrics
 	log      *slog.Logger
+	// forwarder, when set, is given every stored request (metrics_otlp_forward.go).
+	forwarder MetricsForwarder
 }
 
 var _ pmetricotlp.GRPCServer = (*OTLPMetrics)(nil)
@@ -111,6 +113,19 @@ func (m *OTLPMetrics) consume(ctx context.Context, md pmetric.Metrics, self *ing
 	ctx = withTally(ctx, tally)
 
 	var err error
+	orig := md
+	if m.forwarder != nil {
+		if err := m.forwarder.AdmitMetrics(ctx); err != nil {
+			if d := sinkRetryAfter(err); d > 0 {
+				return otlpOutcome{code: codes.ResourceExhausted, err: err, reason: reasonStoreBusy, retryAfter: d}
+			}
+			return otlpOutcome{code: codes.Unavailable, err: err, reason: reasonStorage}
+		}
+		if hasDelta(md) { // the conversion below rewrites md; forward what arrived
+			orig = pmetric.NewMetrics()
+			md.CopyTo(orig)
+		}
+	}
 	if hasDelta(md) {
 		err = m.d2c.ConsumeMetrics(ctx, md)
 	} else {
@@ -122,6 +137,12 @@ func (m *OTLPMetrics) consume(ctx context.Context, md pmetric.Metrics, self *ing
 		}
 		m.log.Error("OTLP metrics not stored", "err", err)
 		return otlpOutcome{code: codes.Unavailable, err: err, reason: reasonStorage}
+	}
+	if m.forwarder != nil {
+		if err := m.forwarder.ForwardMetrics(ctx, orig); err != nil {
+			m.log.Error("OTLP metrics stored but not queued for forwarding", "err", err)
+			return otlpOutcome{code: codes.Unavailable, err: err, reason: reasonStorage}
+		}
 	}
 
 	out := otlpOutcome{code: codes.OK, rejected: int64(min(tally.rejected+unconvertible, total))}
@@ -153,6 +174,9 @@ func (m *OTLPMetrics) Export(ctx context.Context, req pmetricotlp.ExportRequest)
 	m.grpcSelf.request(out.code.String())
 	if out.reason != "" {
 		m.grpcSelf.rejected(out.reason)
+	}
+	if out.code == codes.ResourceExhausted && out.retryAfter > 0 {
+		return pmetricotlp.NewExportResponse(), retryLater(out.err.Error(), out.retryAfter)
 	}
 	if out.code != codes.OK {
 		return pmetricotlp.NewExportResponse(), status.Error(out.code, out.err.Error())

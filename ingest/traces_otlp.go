@@ -79,6 +79,9 @@ func writeSpans(ctx context.Context, sink TraceSink, log *slog.Logger, self *ing
 	}
 	if len(spans) > 0 {
 		if err := sink.WriteSpans(ctx, spans); err != nil {
+			if d := sinkRetryAfter(err); d > 0 { // nothing stored; the sink asks for a retry
+				return otlpOutcome{code: codes.ResourceExhausted, err: err, reason: reasonStoreBusy, retryAfter: d}
+			}
 			log.Error("Spans not stored", "spans", len(spans), "err", err)
 			return otlpOutcome{code: codes.Unavailable, err: fmt.Errorf("store spans: %w", err), reason: reasonStorage}
 		}
@@ -147,6 +150,9 @@ func (t *OTLPTraces) answerGRPC(out otlpOutcome) (ptraceotlp.ExportResponse, err
 	t.grpcSelf.request(out.code.String())
 	if out.reason != "" {
 		t.grpcSelf.rejected(out.reason)
+	}
+	if out.code == codes.ResourceExhausted && out.retryAfter > 0 {
+		return ptraceotlp.NewExportResponse(), retryLater(out.err.Error(), out.retryAfter)
 	}
 	if out.code != codes.OK {
 		return ptraceotlp.NewExportResponse(), status.Error(out.code, out.err.Error())

@@ -97,6 +97,9 @@ func (z *Zipkin) serveHTTP(w http.ResponseWriter, r *http.Request) (int, rejectR
 	case out.code == 0:
 	case out.err != nil && out.reason == reasonStorage:
 		return fail(http.StatusServiceUnavailable, out.reason, out.err.Error())
+	case out.code == codes.ResourceExhausted && out.retryAfter > 0:
+		w.Header().Set("Retry-After", retryAfterSeconds(out.retryAfter))
+		return fail(http.StatusTooManyRequests, out.reason, out.err.Error())
 	case out.code == codes.ResourceExhausted:
 		return fail(http.StatusRequestEntityTooLarge, out.reason, out.err.Error())
 	case out.err != nil:

@@ -43,6 +43,7 @@ type app struct {
 	logs      *logsWiring
 	alerting  *alertingWiring
 	slo       *sloWiring
+	forward   *forwardWiring // forward.otlp: the tees ingest writes through
 	// dashboards serves the UI's dashboard files (web.dashboards_dir).
 	dashboards *web.Dashboards
 
@@ -94,6 +95,13 @@ func newApp(c cli, cfg Config, log *slog.Logger, level *slog.LevelVar) (*app, er
 
 	// Stores come first, then ingest, then alerting and SLOs, then the UI: each later issue
 	// adds its component here in that order.
+	// The forwarder's queues open before the stores and close after them: the stores' ingest
+	// writes through its tees.
+	a.forward = newForwardWiring(a)
+	for _, c := range a.forward.components() {
+		a.mgr.Add(c)
+	}
+	a.reloaders = append(a.reloaders, reloader{"forward.otlp", a.forward.reload})
 	a.metrics = &metricsWiring{a: a}
 	for _, c := range a.metrics.components() {
 		a.mgr.Add(c)

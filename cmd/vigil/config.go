@@ -44,6 +44,7 @@ type Config struct {
 	// Forwarding to and reading from other engines (README: Growing past one node).
 	RemoteWrite RemoteWriteConfigs `yaml:"remote_write"`
 	Query       QueryConfig        `yaml:"query"`
+	Forward     ForwardConfig      `yaml:"forward"`
 }
 
 // OTLPConfig holds what the OTLP listeners share across signals.
@@ -145,6 +146,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, &fieldError{Key: key, Msg: msg, Line: line})
 	})
 	c.Query.validate(bad)
+	c.Forward.validate(bad)
 	return errors.Join(errs...)
 }
 

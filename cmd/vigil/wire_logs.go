@@ -47,12 +47,13 @@ func (w *logsWiring) start(context.Context) error {
 	iopts.MaxLineBytes = int(cfg.MaxLineSize)
 	iopts.MaxRequestBytes = int64(cfg.MaxRequestSize)
 	iopts.MaxLinesPerRequest = cfg.MaxLinesPerRequest
-	otlp := ingest.NewOTLPLogs(store, iopts, set, a.log.With("component", "otlp-logs"))
+	sink := a.forward.f.LogSink(store) // every protocol's lines also go to forward.otlp
+	otlp := ingest.NewOTLPLogs(sink, iopts, set, a.log.With("component", "otlp-logs"))
 	plogotlp.RegisterGRPCServer(a.otlp.GRPC(), otlp)
 	a.otlp.HandleHTTP("logs", "/v1/logs", otlp)
-	w.jsonLines.set(ingest.NewJSONLinesHandler(store, iopts, set, a.log.With("component", "jsonlines")))
-	w.loki.set(ingest.NewLokiPushHandler(store, iopts, set, a.log.With("component", "loki")))
-	w.es.set(ingest.NewElasticsearchHandler(store, iopts, set, a.log.With("component", "es-bulk")))
+	w.jsonLines.set(ingest.NewJSONLinesHandler(sink, iopts, set, a.log.With("component", "jsonlines")))
+	w.loki.set(ingest.NewLokiPushHandler(sink, iopts, set, a.log.With("component", "loki")))
+	w.es.set(ingest.NewElasticsearchHandler(sink, iopts, set, a.log.With("component", "es-bulk")))
 	w.api.set(store.APIHandler())
 	w.store = store
 	return nil

@@ -87,6 +87,7 @@ func (m *metricsWiring) startStore(context.Context) error {
 		return errors.Join(err, db.Close())
 	}
 	m.otlp = otlp
+	otlp.SetForwarder(a.forward.f) // OTLP metrics also go to forward.otlp (remote write: remote_write)
 	pmetricotlp.RegisterGRPCServer(a.otlp.GRPC(), otlp)
 	a.otlp.HandleHTTP("metrics", "/v1/metrics", otlp)
 	m.otlpHTTP.set(a.otlpBody("metrics", otlp))

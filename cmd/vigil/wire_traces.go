@@ -66,11 +66,12 @@ func (w *tracesWiring) startStore(context.Context) error {
 	iopts.MaxAttributesPerSpan = cfg.MaxAttributesPerSpan
 	iopts.MaxAttributeValueLength = int(cfg.MaxAttributeValueLength)
 	iopts.MaxSpansPerRequest = cfg.MaxSpansPerRequest
-	otlp, err := ingest.NewOTLPTraces(db, iopts, set, a.log.With("component", "otlp-traces"))
+	sink := a.forward.f.TraceSink(db) // spans also go to forward.otlp
+	otlp, err := ingest.NewOTLPTraces(sink, iopts, set, a.log.With("component", "otlp-traces"))
 	if err != nil {
 		return errors.Join(err, db.Close())
 	}
-	zipkin, err := ingest.NewZipkin(db, iopts, set, a.log.With("component", "zipkin"))
+	zipkin, err := ingest.NewZipkin(sink, iopts, set, a.log.With("component", "zipkin"))
 	if err != nil {
 		return errors.Join(err, db.Close())
 	}

@@ -1,0 +1,86 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// sender moves one endpoint's queue to the endpoint: batches from the head, sent until the
+// endpoint accepts or permanently refuses them, then acknowledged.
+type sender struct {
+	name string
+	opts EndpointOptions
+	q    *Queue
+	exp  exporter
+	m    *selfMetrics
+	log  *slog.Logger
+}
+
+func (s *sender) run(ctx context.Context) {
+	defer s.q.closeReader()
+	for {
+		b, err := s.q.Next(ctx, s.opts.MaxBatchBytes)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+				s.log.Error("Forward queue unreadable; sender stopped", "err", err)
+			}
+			return
+		}
+		req := b.Payloads[0]
+		if len(b.Payloads) > 1 {
+			// Concatenated export requests are one request with all their resources: the
+			// message has one repeated field, and protobuf merges repeated fields.
+			req = make([]byte, 0, b.Bytes)
+			for _, p := range b.Payloads {
+				req = append(req, p...)
+			}
+		}
+		if !s.send(ctx, b, req) {
+			return
+		}
+		if err := s.q.Ack(b); err != nil && !errors.Is(err, ErrClosed) {
+			s.log.Warn("Forward queue head not saved: after a restart some batches are sent again", "err", err)
+		}
+	}
+}
+
+// send delivers one batch, retrying with backoff; false when ctx ended first.
+func (s *sender) send(ctx context.Context, b Batch, req []byte) bool {
+	backoff := s.opts.RetryInitial
+	for {
+		actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+		err := s.exp.export(actx, b.Signal, req)
+		cancel()
+		if err == nil {
+			s.m.sent(s.name, b.Signal, b.Items)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if isPermanent(err) {
+			s.log.Error("Forwarded batch refused by the endpoint; dropped", "endpoint", s.name, "signal", b.Signal, "items", b.Items, "err", err)
+			s.m.dropped(s.name, b.Signal, "rejected", b.Items)
+			return true
+		}
+		s.m.retry(s.name, b.Signal)
+		// Full jitter below the backoff, so senders that failed together do not retry
+		// together; a delay the endpoint asked for is honoured whole.
+		wait := time.Duration(rand.Int64N(int64(backoff))) + backoff/2
+		if ra := retryAfterOf(err); ra > 0 {
+			wait = min(ra, retryAfterCap)
+		}
+		s.log.Warn("Forwarding failed; retrying", "endpoint", s.name, "signal", b.Signal, "items", b.Items, "in", wait, "err", err)
+		backoff = min(2*backoff, s.opts.RetryMax)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+}
