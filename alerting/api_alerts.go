@@ -25,7 +25,11 @@ func (r *Router) getStatus(w http.ResponseWriter, req *http.Request) {
 	cfg, _, _ := r.current()
 	original := cfg.am.String()
 	uptime := strfmt.DateTime(r.startTime())
-	disabled := models.ClusterStatusStatusDisabled
+	cs := r.ClusterStatus()
+	cluster := &models.ClusterStatus{Name: cs.Name, Status: &cs.Status, Peers: []*models.PeerStatus{}}
+	for _, p := range cs.Peers {
+		cluster.Peers = append(cluster.Peers, &models.PeerStatus{Name: &p.Name, Address: &p.Address})
+	}
 	// Vigil's own build, copied: the buildinfo variables are set by the linker, not by us.
 	ver, rev, branch, date, user, goVer := buildinfo.Version, buildinfo.Commit, buildinfo.Branch, buildinfo.BuildDate, "vigil", runtime.Version()
 	writeJSON(w, http.StatusOK, &models.AlertmanagerStatus{
@@ -34,7 +38,7 @@ func (r *Router) getStatus(w http.ResponseWriter, req *http.Request) {
 			Version: &ver, Revision: &rev, Branch: &branch, BuildUser: &user, BuildDate: &date, GoVersion: &goVer,
 		},
 		Config:  &models.AlertmanagerConfig{Original: &original},
-		Cluster: &models.ClusterStatus{Status: &disabled, Peers: []*models.PeerStatus{}},
+		Cluster: cluster,
 	})
 }
 

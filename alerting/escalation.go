@@ -6,6 +6,14 @@ package alerting
 // dispatcher, and an escalation notification goes through the same notification pipeline
 // (inhibition, time intervals, silences, dedup against the notification log, retries), so a
 // restart does not page a step's receiver again, and a silence stops escalation too.
+//
+// In a cluster (cluster.go) every peer escalates, and the pair still pages a step's receiver
+// once: an escalation goes through the same gossip settle stage, wait for the peer's turn
+// (Position × PeerTimeout) and dedup against the gossiped notification log as the route's own
+// notifications. That is chosen over "only the first peer escalates" because it needs no
+// leader: when the first peer dies between two evaluations, the next one escalates after its
+// wait, exactly as it takes over the route's pages. Acknowledgements are gossiped too
+// ("vigil_ack"), so acknowledging on either peer stops escalation on both.
 
 import (
 	"context"
@@ -189,7 +197,8 @@ func (e *escalator) send(ctx context.Context, stage notify.RoutingStage, key str
 			delete(e.inflight, id)
 			e.mu.Unlock()
 		}()
-		ctx, cancel := context.WithTimeout(ctx, max(e.r.opts.EscalationInterval, notify.MinTimeout))
+		// The pipeline waits this peer's turn in a cluster before deduplicating (cluster.go).
+		ctx, cancel := context.WithTimeout(ctx, max(e.r.opts.EscalationInterval, notify.MinTimeout)+e.r.wait())
 		defer cancel()
 		ctx = notify.WithNow(ctx, now)
 		ctx = notify.WithGroupKey(ctx, key)
@@ -225,6 +234,10 @@ type ackStore struct {
 	path string
 	mu   sync.Mutex
 	acks map[string]Ack
+	// In a cluster (cluster_acks.go): when each group's acknowledgement was forgotten here, so
+	// a peer's older copy does not bring it back; and how changes are broadcast.
+	forgotten map[string]time.Time
+	broadcast func([]byte)
 }
 
 // Ack is one acknowledgement.
@@ -234,7 +247,7 @@ type Ack struct {
 }
 
 func openAckStore(path string) (*ackStore, error) {
-	s := &ackStore{path: path, acks: map[string]Ack{}}
+	s := &ackStore{path: path, acks: map[string]Ack{}, forgotten: map[string]time.Time{}}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return s, nil
@@ -265,7 +278,11 @@ func (s *ackStore) get(key string) (Ack, bool) {
 func (s *ackStore) ack(key, by string, at time.Time) error {
 	s.mu.Lock()
 	s.acks[key] = Ack{At: at, By: by}
+	bcast := s.broadcast
 	s.mu.Unlock()
+	if bcast != nil {
+		bcast(encodeAckState(map[string]Ack{key: {At: at, By: by}}, nil))
+	}
 	return s.save()
 }
 
@@ -273,9 +290,11 @@ func (s *ackStore) ack(key, by string, at time.Time) error {
 func (s *ackStore) forget(ended []string, cutoff time.Time) {
 	s.mu.Lock()
 	changed := false
+	now := time.Now()
 	for _, k := range ended {
 		if _, ok := s.acks[k]; ok {
 			delete(s.acks, k)
+			s.forgotten[k] = now
 			changed = true
 		}
 	}
@@ -283,6 +302,11 @@ func (s *ackStore) forget(ended []string, cutoff time.Time) {
 		if a.At.Before(cutoff) {
 			delete(s.acks, k)
 			changed = true
+		}
+	}
+	for k, at := range s.forgotten {
+		if at.Before(cutoff) {
+			delete(s.forgotten, k)
 		}
 	}
 	s.mu.Unlock()

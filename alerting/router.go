@@ -58,6 +58,9 @@ type RouterOptions struct {
 	Defaults DefaultReceivers
 	// Metrics receives Vigil's own vigil_alerting_* metrics. Default: a private set.
 	Metrics *vmetrics.Set
+	// Cluster makes the router one of a highly available group (cluster.go); the zero value
+	// is a router alone.
+	Cluster ClusterOptions
 }
 
 func (o *RouterOptions) setDefaults() {
@@ -80,6 +83,7 @@ func (o *RouterOptions) setDefaults() {
 	if o.Metrics == nil {
 		o.Metrics = vmetrics.NewSet()
 	}
+	o.Cluster.setDefaults()
 }
 
 // Router routes alerts as Alertmanager does, with Alertmanager's own packages: the route tree
@@ -102,6 +106,7 @@ type Router struct {
 	nflog           *nflog.Log
 	pipelineBuilder *notify.PipelineBuilder
 	dispMetrics     *dispatch.DispatcherMetrics
+	peer            *clusterPeer // nil without a cluster
 
 	maintStop chan struct{}
 	started0  time.Time      // for /api/v2/status's uptime
@@ -119,8 +124,9 @@ type Router struct {
 }
 
 // OpenRouter opens (creating it if needed) the router's state under dir and loads the
-// default configuration; LoadConfig replaces it. Nothing is routed before Start.
-func OpenRouter(dir string, opts RouterOptions, log *slog.Logger, reg prometheus.Registerer) (*Router, error) {
+// default configuration; LoadConfig replaces it. Nothing is routed before Start. With
+// opts.Cluster it also binds the gossip listener; Start joins the peers.
+func OpenRouter(dir string, opts RouterOptions, log *slog.Logger, reg prometheus.Registerer) (_ *Router, err error) {
 	opts.setDefaults()
 	log = loggerOr(log)
 	if reg == nil {
@@ -146,6 +152,16 @@ func OpenRouter(dir string, opts RouterOptions, log *slog.Logger, reg prometheus
 	if r.acks, err = openAckStore(filepath.Join(dir, "acks.json")); err != nil {
 		return nil, err
 	}
+	if opts.Cluster.Enabled() {
+		if r.peer, err = createClusterPeer(opts.Cluster, log, reg); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				err = errors.Join(err, r.peer.leave(context.Background()))
+			}
+		}()
+	}
 	r.nflog, err = nflog.New(nflog.Options{
 		SnapshotFile: filepath.Join(dir, "nflog"),
 		Retention:    opts.Retention,
@@ -154,6 +170,9 @@ func OpenRouter(dir string, opts RouterOptions, log *slog.Logger, reg prometheus
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open notification log in %s: %w", dir, err)
+	}
+	if r.peer != nil {
+		r.nflog.SetBroadcast(r.peer.addState("nfl", r.nflog, reg))
 	}
 	r.silences, err = silence.New(silence.Options{
 		SnapshotFile: filepath.Join(dir, "silences"),
@@ -167,6 +186,10 @@ func OpenRouter(dir string, opts RouterOptions, log *slog.Logger, reg prometheus
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open silences in %s: %w", dir, err)
+	}
+	if r.peer != nil {
+		r.silences.SetBroadcast(r.peer.addState("sil", r.silences, reg))
+		r.acks.setBroadcast(r.peer.addState("vigil_ack", r.acks, reg))
 	}
 	r.silencer = silence.NewSilencer(r.silences, log, eventRecorder())
 	flags := featurecontrol.NoopFlags{}
@@ -255,8 +278,9 @@ func (r *Router) buildPipeline(cfg *routerConfig) (*builtPipeline, error) {
 	}
 	intervener := timeinterval.NewIntervener(intervals)
 	inhibitor := inhibit.NewInhibitor(r.alerts, cfg.am.InhibitRules, r.log, eventRecorder())
-	stage := r.pipelineBuilder.New(receivers, func() time.Duration { return 0 }, inhibitor, r.silencer, intervener, r.nflog, nil)
-	timeout := func(d time.Duration) time.Duration { return max(d, notify.MinTimeout) }
+	stage := r.pipelineBuilder.New(receivers, r.wait, inhibitor, r.silencer, intervener, r.nflog, r.pipelinePeer())
+	// As Alertmanager's: a flush may last its group's interval plus this peer's wait.
+	timeout := func(d time.Duration) time.Duration { return max(d, notify.MinTimeout) + r.wait() }
 	disp := dispatch.NewDispatcher(r.alerts, routes, stage, intervener, timeout, r.opts.DispatchMaintenanceInterval,
 		nil, r.log, eventRecorder(), r.dispMetrics, tmpl)
 	return &builtPipeline{routes: routes, stage: stage, intervener: intervener, inhibitor: inhibitor, dispatcher: disp}, nil
@@ -303,7 +327,15 @@ func (r *Router) Start(ctx context.Context) error {
 		close(r.maintStop)
 		r.bg.Wait()
 		r.stopped = true
+		if r.peer != nil {
+			err = errors.Join(err, r.peer.leave(ctx))
+		}
 		return err
+	}
+	if r.peer != nil {
+		// Silences and log are registered: join, learn the peers' state. Until it settles
+		// the pipeline's first stage holds notifications back.
+		r.peer.start(func(settle func()) { r.bg.Go(settle) })
 	}
 	r.started = true
 	escCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -335,6 +367,10 @@ func (r *Router) Stop(ctx context.Context) error {
 	r.mu.Unlock()
 
 	r.alerts.Close()
+	var leaveErr error
+	if r.peer != nil {
+		leaveErr = r.peer.leave(ctx)
+	}
 	if wasStarted {
 		close(r.maintStop)
 	}
@@ -345,7 +381,7 @@ func (r *Router) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("stop alerting router: %w", ctx.Err())
 	}
-	return r.acks.save()
+	return errors.Join(leaveErr, r.acks.save())
 }
 
 // PutAlerts accepts alerts (firing, or resolved with EndsAt set) as Alertmanager's API does:

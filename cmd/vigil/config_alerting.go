@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -26,6 +28,39 @@ type AlertingConfig struct {
 	// EscalationPolicies, which Alertmanager lacks, kept here so that config_file stays a
 	// file amtool and Alertmanager accept (a `vigil:` section in that file works too).
 	EscalationPolicies []alerting.EscalationPolicy `yaml:"escalation_policies"`
+	// Cluster makes this Vigil one of a highly available pair (or more): same rules and
+	// routing on each, silences, notification log and acknowledgements gossiped.
+	Cluster AlertingClusterConfig `yaml:"cluster"`
+}
+
+// AlertingClusterConfig is Alertmanager's --cluster.* flags, as keys. An empty Listen is no
+// cluster.
+type AlertingClusterConfig struct {
+	Listen           string         `yaml:"listen"`
+	Advertise        string         `yaml:"advertise"`
+	Peers            []string       `yaml:"peers"`
+	PeerTimeout      model.Duration `yaml:"peer_timeout"`
+	GossipInterval   model.Duration `yaml:"gossip_interval"`
+	PushPullInterval model.Duration `yaml:"pushpull_interval"`
+	SettleTimeout    model.Duration `yaml:"settle_timeout"`
+	// TLSConfigFile is Alertmanager's --cluster.tls-config file, relative to the config file.
+	TLSConfigFile string `yaml:"tls_config_file"`
+	Label         string `yaml:"label"`
+}
+
+// options maps the keys onto the router's.
+func (c AlertingClusterConfig) options() alerting.ClusterOptions {
+	return alerting.ClusterOptions{
+		ListenAddress:    c.Listen,
+		AdvertiseAddress: c.Advertise,
+		Peers:            c.Peers,
+		PeerTimeout:      time.Duration(c.PeerTimeout),
+		GossipInterval:   time.Duration(c.GossipInterval),
+		PushPullInterval: time.Duration(c.PushPullInterval),
+		SettleTimeout:    time.Duration(c.SettleTimeout),
+		TLSConfigFile:    c.TLSConfigFile,
+		Label:            c.Label,
+	}
 }
 
 // SlackConfig fills the default route's Slack receiver (severity medium).
@@ -47,6 +82,12 @@ func DefaultAlertingConfig() AlertingConfig {
 		EvaluationInterval:    model.Duration(time.Minute),
 		DataRetention:         model.Duration(120 * time.Hour),
 		BusinessHoursTimezone: "UTC",
+		Cluster: AlertingClusterConfig{ // Alertmanager's defaults
+			PeerTimeout:      model.Duration(15 * time.Second),
+			GossipInterval:   model.Duration(200 * time.Millisecond),
+			PushPullInterval: model.Duration(time.Minute),
+			SettleTimeout:    model.Duration(time.Minute),
+		},
 	}
 }
 
@@ -70,6 +111,41 @@ func (a *AlertingConfig) validate(bad func(key, format string, args ...any)) {
 	if _, err := time.LoadLocation(a.BusinessHoursTimezone); err != nil {
 		bad("alerting.business_hours_timezone", "%v", err)
 	}
+	a.Cluster.validate(bad)
+}
+
+func (c *AlertingClusterConfig) validate(bad func(key, format string, args ...any)) {
+	hostPort := func(key, v string) {
+		if _, port, err := net.SplitHostPort(v); err != nil {
+			bad(key, "%q: %v", v, err)
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			bad(key, "%q: port %q is not a number", v, port)
+		}
+	}
+	if c.Listen != "" {
+		hostPort("alerting.cluster.listen", c.Listen)
+	} else if len(c.Peers) > 0 {
+		bad("alerting.cluster.peers", "needs alerting.cluster.listen (no cluster without it)")
+	}
+	if c.Advertise != "" {
+		hostPort("alerting.cluster.advertise", c.Advertise)
+	}
+	for _, p := range c.Peers {
+		hostPort("alerting.cluster.peers", p)
+	}
+	for _, d := range []struct {
+		key string
+		v   model.Duration
+	}{
+		{"alerting.cluster.peer_timeout", c.PeerTimeout},
+		{"alerting.cluster.gossip_interval", c.GossipInterval},
+		{"alerting.cluster.pushpull_interval", c.PushPullInterval},
+		{"alerting.cluster.settle_timeout", c.SettleTimeout},
+	} {
+		if d.v <= 0 {
+			bad(d.key, "must be positive")
+		}
+	}
 }
 
 // resolvePaths makes the file paths relative to the config file's directory, as Prometheus
@@ -82,5 +158,8 @@ func (a *AlertingConfig) resolvePaths(dir string) {
 	}
 	if a.ConfigFile != "" && !filepath.IsAbs(a.ConfigFile) {
 		a.ConfigFile = filepath.Join(dir, a.ConfigFile)
+	}
+	if f := a.Cluster.TLSConfigFile; f != "" && !filepath.IsAbs(f) {
+		a.Cluster.TLSConfigFile = filepath.Join(dir, f)
 	}
 }

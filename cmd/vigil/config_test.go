@@ -99,6 +99,12 @@ func TestLoadGoodFile(t *testing.T) {
 			BusinessHoursTimezone: "Europe/Paris",
 			EscalationPolicies: []alerting.EscalationPolicy{{Name: "oncall",
 				Steps: []alerting.EscalationStep{{After: model.Duration(15 * time.Minute), Receiver: "secondary"}}}},
+			Cluster: AlertingClusterConfig{
+				Listen: "0.0.0.0:9094", Advertise: "10.0.0.1:9094", Peers: []string{"vigil-b.example.com:9094"},
+				PeerTimeout: model.Duration(10 * time.Second), GossipInterval: model.Duration(100 * time.Millisecond),
+				PushPullInterval: model.Duration(30 * time.Second), SettleTimeout: model.Duration(20 * time.Second),
+				TLSConfigFile: absTestdata(t, "cluster-tls.yml"), Label: "eu-1",
+			},
 		},
 		SLO: SLOConfig{
 			Files: []string{absTestdata(t, "slos/*.yml")},
@@ -215,6 +221,16 @@ func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
 			file:  "log_level: info\n",
 			flags: []string{"--log-level", "loud"},
 			want:  []string{"flag --log-level", `"loud" is not one of`},
+		},
+		{
+			name: "alerting cluster peers without a listen address",
+			file: "alerting:\n  cluster:\n    peers: [127.0.0.1:9094]\n",
+			want: []string{"line 3", `key "alerting.cluster.peers"`, "needs alerting.cluster.listen"},
+		},
+		{
+			name: "alerting cluster address without a port",
+			file: "alerting:\n  cluster:\n    listen: 127.0.0.1\n",
+			want: []string{`key "alerting.cluster.listen"`, "missing port"},
 		},
 		{
 			name: "broken YAML",

@@ -53,6 +53,7 @@ func (w *alertingWiring) startRouter(ctx context.Context) error {
 		ExternalURL: w.externalURL(a.cfg),
 		Retention:   time.Duration(cfg.DataRetention),
 		Metrics:     a.reg.NewSet(),
+		Cluster:     cfg.Cluster.options(),
 		Defaults: alerting.DefaultReceivers{
 			SlackWebhookURL:     cfg.Slack.WebhookURL,
 			SlackChannel:        cfg.Slack.Channel,

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/prompb"
+)
+
+// peerTimeout is alerting.cluster.peer_timeout in the pair tests: the second peer waits this
+// long before it deduplicates against the gossiped notification log.
+const peerTimeout = 2 * time.Second
+
+// freeGossipPort returns a loopback host:port free for both TCP and UDP (memberlist binds both).
+func freeGossipPort(t *testing.T) string {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no port free for both TCP and UDP")
+	return ""
+}
+
+// clusterStatus is the cluster part of Alertmanager's GET /api/v2/status.
+type clusterStatus struct {
+	Cluster struct {
+		Name   string `json:"name"`
+		Status string `json:"status"`
+		Peers  []struct {
+			Name    string `json:"name"`
+			Address string `json:"address"`
+		} `json:"peers"`
+	} `json:"cluster"`
+}
+
+func getClusterStatus(t *testing.T, base string) clusterStatus {
+	t.Helper()
+	var st clusterStatus
+	code, body := get(t, base+"/api/v2/status")
+	if code != 200 {
+		t.Fatalf("GET /api/v2/status: %d %s", code, body)
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("decode status %s: %v", body, err)
+	}
+	return st
+}
+
+// TestAlertingClusterPagesOnce runs two Vigil processes with the same rules and routing,
+// pointed at each other: the alert fires on both and Slack gets one message; a silence made on
+// one suppresses on both; an escalation step pages its receiver once, and a group acknowledged
+// on one escalates on neither; killing the instance that paged leaves the other paging.
+func TestAlertingClusterPagesOnce(t *testing.T) {
+	slack := newReceiver(t, 200, "ok")
+	secondary := newReceiver(t, 200, "ok") // the escalation step's Slack channel
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(`
+groups:
+  - name: ha
+    interval: 200ms
+    rules:
+      - alert: HA
+        expr: ha_test > 0
+        labels: {severity: medium}
+        annotations: {summary: "case {{ $labels.case }}"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(fmt.Sprintf(`
+route:
+  receiver: slack
+  group_by: [alertname, case]
+  group_wait: 200ms
+  group_interval: 1s
+  repeat_interval: 1h
+  routes:
+    - matchers: ['case=~"escalate|acked"']
+      receiver: slack
+      labels: {escalation_policy: oncall}
+receivers:
+  - name: slack
+    slack_configs:
+      - api_url: %s
+        channel: '#alerts'
+  - name: secondary
+    slack_configs:
+      - api_url: %s
+        channel: '#oncall'
+`, slack.srv.URL, secondary.srv.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gossip := []string{freeGossipPort(t), freeGossipPort(t)}
+	var procs [2]*proc
+	var bases [2]string
+	for i := range 2 {
+		cfg := filepath.Join(dir, fmt.Sprintf("vigil-%d.yml", i))
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`alerting:
+  rule_files: [rules.yml]
+  config_file: alertmanager.yml
+  escalation_policies:
+    - name: oncall
+      steps: [{after: 10s, receiver: secondary}]
+  cluster:
+    listen: %s
+    peers: [%s]
+    peer_timeout: %s
+    gossip_interval: 100ms
+    pushpull_interval: 1s
+    settle_timeout: 2s
+`, gossip[i], gossip[1-i], promDuration(peerTimeout))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		procs[i] = startVigil(t, "--config", cfg)
+	}
+	for i, p := range procs {
+		bases[i] = "http://" + p.waitReady(t)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, p := range procs {
+				t.Logf("instance %d log:\n%s", i, p.log())
+			}
+			t.Logf("slack: %q\nsecondary: %q", slack.got(), secondary.got())
+		}
+	})
+
+	// Both see the pair, settled, in Alertmanager's status shape (what amtool cluster show reads).
+	for _, base := range bases {
+		eventually(t, "the pair in "+base+"/api/v2/status", func() bool {
+			st := getClusterStatus(t, base)
+			return st.Cluster.Status == "ready" && len(st.Cluster.Peers) == 2
+		})
+	}
+	if amtool, err := exec.LookPath("amtool"); err == nil {
+		out, err := exec.Command(amtool, "--alertmanager.url="+bases[1], "-o", "extended", "cluster", "show").CombinedOutput()
+		st := getClusterStatus(t, bases[1])
+		ok := err == nil && strings.Contains(string(out), "ready") && strings.Contains(string(out), st.Cluster.Name)
+		for _, p := range st.Cluster.Peers {
+			ok = ok && strings.Contains(string(out), p.Name) && strings.Contains(string(out), p.Address)
+		}
+		if !ok {
+			t.Errorf("amtool cluster show: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("amtool not installed: cluster show not checked")
+	}
+	_, metrics := get(t, bases[0]+"/metrics")
+	if !strings.Contains(metrics, "alertmanager_cluster_members 2") || !strings.Contains(metrics, "alertmanager_cluster_enabled 1") {
+		t.Errorf("/metrics lacks alertmanager_cluster_members 2 or alertmanager_cluster_enabled 1")
+	}
+
+	// A silence made on instance 0 reaches instance 1 by gossip.
+	now := time.Now().UTC()
+	code, body := post(t, bases[0]+"/api/v2/silences", "application/json", []byte(fmt.Sprintf(
+		`{"matchers":[{"name":"case","value":"silenced","isRegex":false,"isEqual":true}],"startsAt":%q,"endsAt":%q,"createdBy":"test","comment":"HA"}`,
+		now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))))
+	if code != 200 {
+		t.Fatalf("create silence on instance 0: %d %s", code, body)
+	}
+	var created struct{ SilenceID string }
+	if err := json.Unmarshal([]byte(body), &created); err != nil || created.SilenceID == "" {
+		t.Fatalf("silence answer %s: %v", body, err)
+	}
+	eventually(t, "the silence on instance 1", func() bool {
+		_, body := get(t, bases[1]+"/api/v2/silence/"+created.SilenceID)
+		return strings.Contains(body, `"state":"active"`)
+	})
+
+	// The same data on both, as two Prometheus-style replicas scraping the same targets.
+	write := func(base string, cases ...string) {
+		t.Helper()
+		ts := time.Now().UnixMilli()
+		var series []prompb.TimeSeries
+		for _, c := range cases {
+			series = append(series, prompb.TimeSeries{
+				Labels:  []prompb.Label{{Name: "__name__", Value: "ha_test"}, {Name: "case", Value: c}},
+				Samples: []prompb.Sample{{Value: 1, Timestamp: ts}},
+			})
+		}
+		if err := remoteWriteV1(t, base, series...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []string{"page", "silenced", "escalate", "acked"}
+	write(bases[0], cases...)
+	write(bases[1], cases...)
+
+	count := func(r *receiver, c string) int {
+		n := 0
+		for _, m := range r.got() {
+			if strings.Contains(m, "case "+c) {
+				n++
+			}
+		}
+		return n
+	}
+	messages := func(c string) int { return count(slack, c) }
+
+	// Acknowledge one escalating group on instance 1, well before its step's 10s: the
+	// acknowledgement reaches instance 0 by gossip.
+	var ackedID string
+	eventually(t, "the acked group on instance 1", func() bool {
+		_, body := get(t, bases[1]+"/api/v1/alerts/groups")
+		var groups []struct {
+			ID     string
+			Labels map[string]string
+		}
+		_ = json.Unmarshal([]byte(body), &groups)
+		for _, g := range groups {
+			if g.Labels["case"] == "acked" {
+				ackedID = g.ID
+			}
+		}
+		return ackedID != ""
+	})
+	if code, body := post(t, bases[1]+"/api/v1/alerts/groups/"+ackedID+"/ack", "application/json", []byte(`{"by":"bob"}`)); code != 200 {
+		t.Fatalf("ack on instance 1: %d %s", code, body)
+	}
+	eventually(t, "the acknowledgement on instance 0", func() bool {
+		_, body := get(t, bases[0]+"/api/v1/alerts/groups")
+		i := strings.Index(body, `"id":"`+ackedID+`"`)
+		return i >= 0 && strings.Contains(body[i:], `"by":"bob"`)
+	})
+	eventually(t, "the Slack message", func() bool { return messages("page") > 0 })
+	for _, base := range bases {
+		eventually(t, "the silenced alert suppressed on "+base, func() bool {
+			_, body := get(t, base+`/api/v2/alerts?filter=case%3D%22silenced%22`)
+			return strings.Contains(body, `"state":"suppressed"`) && strings.Contains(body, created.SilenceID)
+		})
+	}
+	// The second peer decides after its wait: leave it that, twice over, to send a duplicate.
+	time.Sleep(2*peerTimeout + time.Second)
+	if n := messages("page"); n != 1 {
+		t.Fatalf("Slack got %d messages for the alert group, want 1", n)
+	}
+	if n := messages("silenced"); n != 0 {
+		t.Fatalf("Slack got %d messages for the group silenced on instance 0, want 0", n)
+	}
+	// Escalation runs on both (every 30s): once each has escalated, the step's receiver has
+	// been paged once for the unacknowledged group and never for the acknowledged one.
+	escalated := func(base string) bool {
+		_, m := get(t, base+"/metrics")
+		return strings.Contains(m, `vigil_alerting_escalations_total{receiver="secondary"}`)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); !(escalated(bases[0]) && escalated(bases[1])); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for both instances to escalate")
+		}
+	}
+	eventually(t, "the escalation page", func() bool { return count(secondary, "escalate") > 0 })
+	time.Sleep(2*peerTimeout + time.Second)
+	if n, m := count(secondary, "escalate"), count(secondary, "acked"); n != 1 || m != 0 {
+		t.Fatalf("the escalation receiver got %d messages for the group, want 1, and %d for the acknowledged one, want 0", n, m)
+	}
+
+	// Exactly one instance attempted the delivery of the first group; kill that one.
+	pager := -1
+	for i, base := range bases {
+		_, body := get(t, base+"/api/v1/alerts/notifications")
+		var notes []struct{ Receiver, GroupKey string }
+		if err := json.Unmarshal([]byte(body), &notes); err != nil {
+			t.Fatalf("notifications of instance %d: %v\n%s", i, err, body)
+		}
+		for _, n := range notes {
+			if n.Receiver == "slack" && strings.Contains(n.GroupKey, `case="page"`) {
+				if pager >= 0 && pager != i {
+					t.Fatalf("both instances delivered the group to Slack")
+				}
+				pager = i
+			}
+		}
+	}
+	if pager < 0 {
+		t.Fatal("no instance records the Slack delivery")
+	}
+	if err := procs[pager].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	procs[pager].waitExit(t, 10*time.Second)
+
+	// A new alert fires on the survivor alone: it pages after its wait, with its peer gone
+	// (or still only suspected dead, depending on how soon memberlist notices).
+	survivor := bases[1-pager]
+	write(survivor, "after")
+	eventually(t, "the survivor's page", func() bool { return messages("after") == 1 })
+}
+
+// promDuration formats d as a Prometheus duration for the YAML above.
+func promDuration(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
