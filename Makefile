@@ -11,6 +11,8 @@ BUILDDATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) \
              -X $(PKG).Branch=$(BRANCH) -X $(PKG).BuildDate=$(BUILDDATE)
 FUZZTIME  ?= 10s
+# Peer engines the integration tests drive (.ci/run installs them; tests skip, saying so, without).
+export VIGIL_TEST_VICTORIALOGS ?= $(wildcard $(HOME)/.cache/vigil-bench/bin/victoria-logs-v1.52.1)
 BENCHTIME ?= 1s
 
 .PHONY: build run test e2e bench bench-metrics lint fuzz clean

@@ -114,10 +114,13 @@ func logLines(svc string, first, n int, now time.Time) []byte {
 	var b strings.Builder
 	for i := first; i < first+n; i++ {
 		fmt.Fprintf(&b, `{"ts":%q,"level":"error","service":%q,"msg":"payment failed %d","order":%d,"http":{"status":502},"trace_id":"%032x","k8s.namespace.name":"shop","request_id":"%016x"}`+"\n",
-			now.Add(time.Duration(i)*time.Millisecond).Format(time.RFC3339Nano), svc, i, i, i+1, uint64(i+1)*0x9e3779b97f4a7c15)
+			now.Add(time.Duration(i)*time.Millisecond).Format(time.RFC3339Nano), svc, i, i, i+1, requestIDOf(i))
 	}
 	return []byte(b.String())
 }
+
+// requestIDOf is a line's request_id: distinct, hex, and as hard to compress as real ids.
+func requestIDOf(i int) uint64 { return uint64(i+1) * 0x9e3779b97f4a7c15 }
 
 func sendLines(t *testing.T, base string, body []byte) {
 	t.Helper()
