@@ -18,6 +18,16 @@
 // Alertmanager's api/v2/models shapes, since its api/v2 package needs go-openapi/runtime.
 // The router must not import Vigil's stores: alerts reach it only through PutAlerts.
 //
+// High availability (cluster.go) is Alertmanager's own, wired as its app.go wires it: with
+// RouterOptions.Cluster, cluster.Create binds the memberlist gossip, silences ("sil"), the
+// notification log ("nfl") and Vigil's acknowledgements ("vigil_ack") are added as gossiped
+// states, Start joins the peers and settles; the notification pipeline is built with the peer
+// (its first stage waits for the gossip to settle) and waits Position() × PeerTimeout before
+// deduplicating against the log. Every peer evaluates the same rules and routes the same
+// alerts; the first by name sends, the others find its log entry and do not; escalation goes
+// through the same pipeline, so it too pages once. Invariant: peers must run the same routing
+// configuration, since a notification is identified by its group key and receiver.
+//
 // It reads the stores only through query interfaces declared here; it must not know their
 // on-disk formats, nor any ingest protocol.
 //

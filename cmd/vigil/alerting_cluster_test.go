@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/vigilhq/vigil/internal/tlsreload/tlstest"
 )
 
 // peerTimeout is alerting.cluster.peer_timeout in the pair tests: the second peer waits this
@@ -63,6 +65,66 @@ func getClusterStatus(t *testing.T, base string) clusterStatus {
 	return st
 }
 
+// startPair starts two Vigil processes with the alerting keys given (indented under
+// alerting:, paths relative to dir) and clusterExtra under alerting.cluster, pointed at each
+// other, and waits until each sees both, settled, in Alertmanager's status shape (what
+// amtool cluster show reads).
+func startPair(t *testing.T, dir, alerting string, clusterExtra ...string) ([2]*proc, [2]string) {
+	t.Helper()
+	gossip := []string{freeGossipPort(t), freeGossipPort(t)}
+	var procs [2]*proc
+	var bases [2]string
+	for i := range 2 {
+		cfg := filepath.Join(dir, fmt.Sprintf("vigil-%d.yml", i))
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`alerting:%s
+  cluster:
+    listen: %s
+    peers: [%s]
+    peer_timeout: %s
+    gossip_interval: 100ms
+    pushpull_interval: 1s
+    settle_timeout: 2s
+%s`, alerting, gossip[i], gossip[1-i], promDuration(peerTimeout), strings.Join(clusterExtra, ""))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		procs[i] = startVigil(t, "--config", cfg)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, p := range procs {
+				t.Logf("instance %d log:\n%s", i, p.log())
+			}
+		}
+	})
+	for i, p := range procs {
+		bases[i] = "http://" + p.waitReady(t)
+	}
+	for _, base := range bases {
+		eventually(t, "the pair in "+base+"/api/v2/status", func() bool {
+			st := getClusterStatus(t, base)
+			return st.Cluster.Status == "ready" && len(st.Cluster.Peers) == 2
+		})
+	}
+	return procs, bases
+}
+
+// createSilence creates a silence of matcher name=value on base for an hour and returns its id.
+func createSilence(t *testing.T, base, name, value string) string {
+	t.Helper()
+	now := time.Now().UTC()
+	code, body := post(t, base+"/api/v2/silences", "application/json", []byte(fmt.Sprintf(
+		`{"matchers":[{"name":%q,"value":%q,"isRegex":false,"isEqual":true}],"startsAt":%q,"endsAt":%q,"createdBy":"test","comment":"HA"}`,
+		name, value, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))))
+	if code != 200 {
+		t.Fatalf("create silence on %s: %d %s", base, code, body)
+	}
+	var created struct{ SilenceID string }
+	if err := json.Unmarshal([]byte(body), &created); err != nil || created.SilenceID == "" {
+		t.Fatalf("silence answer %s: %v", body, err)
+	}
+	return created.SilenceID
+}
+
 // TestAlertingClusterPagesOnce runs two Vigil processes with the same rules and routing,
 // pointed at each other: the alert fires on both and Slack gets one message; a silence made on
 // one suppresses on both; an escalation step pages its receiver once, and a group acknowledged
@@ -106,48 +168,17 @@ receivers:
 `, slack.srv.URL, secondary.srv.URL)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	gossip := []string{freeGossipPort(t), freeGossipPort(t)}
-	var procs [2]*proc
-	var bases [2]string
-	for i := range 2 {
-		cfg := filepath.Join(dir, fmt.Sprintf("vigil-%d.yml", i))
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`alerting:
+	procs, bases := startPair(t, dir, `
   rule_files: [rules.yml]
   config_file: alertmanager.yml
   escalation_policies:
     - name: oncall
-      steps: [{after: 10s, receiver: secondary}]
-  cluster:
-    listen: %s
-    peers: [%s]
-    peer_timeout: %s
-    gossip_interval: 100ms
-    pushpull_interval: 1s
-    settle_timeout: 2s
-`, gossip[i], gossip[1-i], promDuration(peerTimeout))), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		procs[i] = startVigil(t, "--config", cfg)
-	}
-	for i, p := range procs {
-		bases[i] = "http://" + p.waitReady(t)
-	}
+      steps: [{after: 10s, receiver: secondary}]`)
 	t.Cleanup(func() {
 		if t.Failed() {
-			for i, p := range procs {
-				t.Logf("instance %d log:\n%s", i, p.log())
-			}
 			t.Logf("slack: %q\nsecondary: %q", slack.got(), secondary.got())
 		}
 	})
-
-	// Both see the pair, settled, in Alertmanager's status shape (what amtool cluster show reads).
-	for _, base := range bases {
-		eventually(t, "the pair in "+base+"/api/v2/status", func() bool {
-			st := getClusterStatus(t, base)
-			return st.Cluster.Status == "ready" && len(st.Cluster.Peers) == 2
-		})
-	}
 	if amtool, err := exec.LookPath("amtool"); err == nil {
 		out, err := exec.Command(amtool, "--alertmanager.url="+bases[1], "-o", "extended", "cluster", "show").CombinedOutput()
 		st := getClusterStatus(t, bases[1])
@@ -167,19 +198,9 @@ receivers:
 	}
 
 	// A silence made on instance 0 reaches instance 1 by gossip.
-	now := time.Now().UTC()
-	code, body := post(t, bases[0]+"/api/v2/silences", "application/json", []byte(fmt.Sprintf(
-		`{"matchers":[{"name":"case","value":"silenced","isRegex":false,"isEqual":true}],"startsAt":%q,"endsAt":%q,"createdBy":"test","comment":"HA"}`,
-		now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))))
-	if code != 200 {
-		t.Fatalf("create silence on instance 0: %d %s", code, body)
-	}
-	var created struct{ SilenceID string }
-	if err := json.Unmarshal([]byte(body), &created); err != nil || created.SilenceID == "" {
-		t.Fatalf("silence answer %s: %v", body, err)
-	}
+	silenceID := createSilence(t, bases[0], "case", "silenced")
 	eventually(t, "the silence on instance 1", func() bool {
-		_, body := get(t, bases[1]+"/api/v2/silence/"+created.SilenceID)
+		_, body := get(t, bases[1]+"/api/v2/silence/"+silenceID)
 		return strings.Contains(body, `"state":"active"`)
 	})
 
@@ -242,7 +263,7 @@ receivers:
 	for _, base := range bases {
 		eventually(t, "the silenced alert suppressed on "+base, func() bool {
 			_, body := get(t, base+`/api/v2/alerts?filter=case%3D%22silenced%22`)
-			return strings.Contains(body, `"state":"suppressed"`) && strings.Contains(body, created.SilenceID)
+			return strings.Contains(body, `"state":"suppressed"`) && strings.Contains(body, silenceID)
 		})
 	}
 	// The second peer decides after its wait: leave it that, twice over, to send a duplicate.
@@ -304,3 +325,37 @@ receivers:
 
 // promDuration formats d as a Prometheus duration for the YAML above.
 func promDuration(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
+
+// TestAlertingClusterOverMutualTLS: with Alertmanager's cluster TLS file, the pair gossips over
+// mutual TLS (certificates of one CA), and a silence still reaches the other instance.
+func TestAlertingClusterOverMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "gossip CA")
+	now := time.Now().Add(-time.Hour)
+	ca.Server(t).WriteFiles(t, dir, "server", now)
+	ca.Client(t, "vigil").WriteFiles(t, dir, "client", now)
+	tlstest.WriteFile(t, filepath.Join(dir, "ca.pem"), ca.CertPEM, now)
+	tlstest.WriteFile(t, filepath.Join(dir, "cluster-tls.yml"), []byte(`tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_ca_file: ca.pem
+  client_auth_type: RequireAndVerifyClientCert
+tls_client_config:
+  cert_file: client.crt
+  key_file: client.key
+  ca_file: ca.pem
+`), now)
+	_, bases := startPair(t, dir, "", "    tls_config_file: cluster-tls.yml\n")
+	// The gossip went through the TLS transport: it counts the connections it accepted.
+	_, metrics := get(t, bases[0]+"/metrics")
+	if !strings.Contains(metrics, "alertmanager_cluster_members 2") ||
+		!strings.Contains(metrics, "alertmanager_tls_transport_stream_connections_received_total") ||
+		strings.Contains(metrics, "alertmanager_tls_transport_stream_connections_received_total 0\n") {
+		t.Errorf("/metrics lacks alertmanager_cluster_members 2 or connections received by the TLS transport")
+	}
+	id := createSilence(t, bases[1], "service", "checkout")
+	eventually(t, "the silence on instance 0", func() bool {
+		_, body := get(t, bases[0]+"/api/v2/silence/"+id)
+		return strings.Contains(body, `"state":"active"`)
+	})
+}
