@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -127,9 +128,15 @@ func (q *remoteQuerier) Select(ctx context.Context, sortSeries bool, hints *stor
 			b.Add(string(n), string(v))
 		}
 		b.Sort()
-		samples := make([]chunks.Sample, len(ss.Values))
-		for i, p := range ss.Values {
-			samples[i] = floatSample{t: int64(p.Timestamp), f: float64(p.Value)}
+		samples := make([]chunks.Sample, 0, len(ss.Values))
+		last := int64(math.MinInt64)
+		for _, p := range ss.Values {
+			// A store without deduplication (VictoriaMetrics by default) may hold the same
+			// sample twice, e.g. written by two replicas: keep one per timestamp.
+			if ts := int64(p.Timestamp); ts > last {
+				samples = append(samples, floatSample{t: ts, f: float64(p.Value)})
+				last = ts
+			}
 		}
 		set.series = append(set.series, storage.NewListSeries(b.Labels(), samples))
 	}
