@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
 // NewAPI serves GET /api/v1/slos (every SLO's status) and GET /api/v1/slos/{name} (one SLO,
@@ -54,9 +55,12 @@ type Status struct {
 	ErrorBudget     float64             `json:"error_budget"`
 	BudgetRemaining *float64            `json:"budget_remaining"`
 	BurnRates       map[string]*float64 `json:"burn_rates"`
-	AlertState      string              `json:"alert_state"` // firing, pending or inactive
-	Alerts          []AlertStatus       `json:"alerts"`
-	Series          *BurnDown           `json:"series,omitempty"`
+	// WindowSource says where the window's error ratio came from: "recorded" (the series
+	// the rules recorded, once they cover the window) or "raw" (the SLI over raw samples).
+	WindowSource string        `json:"window_source"`
+	AlertState   string        `json:"alert_state"` // firing, pending or inactive
+	Alerts       []AlertStatus `json:"alerts"`
+	Series       *BurnDown     `json:"series,omitempty"`
 }
 
 // AlertStatus is one burn-rate alert of an SLO.
@@ -162,14 +166,11 @@ func (a *api) status(ctx context.Context, s *SLO, t time.Time, ratios map[time.D
 	if s.Budgeting.Timeslices {
 		st.Budgeting = "timeslices"
 	}
-	windowRatio, ok := ratios[s.windowRange()]
-	if !ok || s.Window.Calendar != "" {
-		v, err := a.scalar(ctx, "max("+s.ErrorRatioOver(s.elapsed(t))+")", t)
-		if err != nil {
-			return Status{}, err
-		}
-		windowRatio = v
+	windowRatio, src, err := a.windowRatio(ctx, s, t, ratios)
+	if err != nil {
+		return Status{}, err
 	}
+	st.WindowSource = src
 	st.SLI = jsonFloat(1 - windowRatio)
 	st.BudgetRemaining = jsonFloat(BudgetRemaining(windowRatio, budget))
 	for _, d := range s.Windows() {
@@ -188,6 +189,90 @@ func (a *api) status(ctx context.Context, s *SLO, t time.Time, ratios map[time.D
 		}
 	}
 	return st, nil
+}
+
+// minRecordedRange is the shortest elapsed calendar period read from the recorded 5m
+// series; a shorter one is cheap to read raw, and the recorded 5m rates would reach back
+// before the period's start.
+const minRecordedRange = time.Hour
+
+// windowRatio is the error ratio over the SLO's window at t, and where it came from. A
+// rolling window's is its recorded series, and a calendar period's is computed from the
+// recorded 5m series over the elapsed part of the period, once those series cover the range
+// (see covered); before (the first window after an SLO is added, or after a gap in the
+// recording longer than the tolerance at the window's start) it is the SLI over raw samples.
+func (a *api) windowRatio(ctx context.Context, s *SLO, t time.Time, ratios map[time.Duration]float64) (float64, string, error) {
+	rng := s.elapsed(t)
+	switch {
+	case s.Window.Calendar == "":
+		v, ok := ratios[s.windowRange()]
+		if !ok {
+			break
+		}
+		if !s.windowFromRecorded() {
+			return v, "recorded", nil // recorded from raw samples
+		}
+		ok, err := a.covered(ctx, s, t, rng)
+		if err != nil {
+			return 0, "", err
+		}
+		if ok {
+			return v, "recorded", nil
+		}
+	case rng >= minRecordedRange && s.windowFromRecorded():
+		ok, err := a.covered(ctx, s, t, rng)
+		if err != nil {
+			return 0, "", err
+		}
+		if ok {
+			v, err := a.scalar(ctx, "max("+s.recordedRatioOver(rng)+")", t)
+			return v, "recorded", err
+		}
+	}
+	v, err := a.scalar(ctx, "max("+s.ErrorRatioOver(rng)+")", t)
+	return v, "raw", err
+}
+
+// coverageTolerance is how late after the start of a range the recorded series may begin
+// and still count as covering it: 0.1% of the range, at least 10 minutes (a few evaluation
+// intervals and the 5m window) or a tenth of a short range. What is missing weighs at most
+// that share of the range.
+func coverageTolerance(rng time.Duration) time.Duration {
+	return max(rng/1000, min(10*time.Minute, rng/10))
+}
+
+// covered reports whether the 5m series that s's window ratio is derived from reach back to
+// the start of the range ending at t. It reads the first chunk of each series only.
+func (a *api) covered(ctx context.Context, s *SLO, t time.Time, rng time.Duration) (bool, error) {
+	metric := ErrorRatioMetric(baseWindow)
+	if s.eventWeighted() {
+		metric = ErrorsRateMetric
+	}
+	from := t.Add(-rng)
+	q, err := a.q.Querier(from.UnixMilli(), t.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("read %s of %s: %w", metric, s.Name, err)
+	}
+	defer q.Close()
+	// Equality matchers never fail to build.
+	byName, _ := labels.NewMatcher(labels.MatchEqual, labels.MetricName, metric)
+	bySLO, _ := labels.NewMatcher(labels.MatchEqual, "slo", s.Name)
+	set := q.Select(ctx, false, nil, byName, bySLO)
+	first := int64(math.MaxInt64)
+	var it chunkenc.Iterator
+	for set.Next() {
+		it = set.At().Iterator(it)
+		if it.Next() != chunkenc.ValNone {
+			first = min(first, it.AtT())
+		}
+		if err := it.Err(); err != nil {
+			return false, fmt.Errorf("read %s of %s: %w", metric, s.Name, err)
+		}
+	}
+	if err := set.Err(); err != nil {
+		return false, fmt.Errorf("read %s of %s: %w", metric, s.Name, err)
+	}
+	return first <= from.Add(coverageTolerance(rng)).UnixMilli(), nil
 }
 
 // BudgetRemaining is 1 - errorRatio/budget: 1 untouched, 0 spent, below 0 overspent.
@@ -272,8 +357,21 @@ func (a *api) burnDown(ctx context.Context, s *SLO, t time.Time) (*BurnDown, err
 		// The range grows through the period: one instant query per point.
 		start := s.Window.Calendar.Start(t)
 		bd.Start = start
+		// Recorded series that cover the period from its start serve every point of it.
+		recorded := false
+		if s.windowFromRecorded() && span >= minRecordedRange {
+			ok, err := a.covered(ctx, s, t, span)
+			if err != nil {
+				return nil, err
+			}
+			recorded = ok
+		}
 		for ts := start.Add(step); !ts.After(t); ts = ts.Add(step) {
-			v, err := a.scalar(ctx, "max("+s.ErrorRatioOver(s.elapsed(ts))+")", ts)
+			expr := s.ErrorRatioOver(s.elapsed(ts))
+			if recorded && s.elapsed(ts) >= minRecordedRange {
+				expr = s.recordedRatioOver(s.elapsed(ts))
+			}
+			v, err := a.scalar(ctx, "max("+expr+")", ts)
 			if err != nil {
 				return nil, err
 			}

@@ -21,7 +21,7 @@ type store struct {
 	engine *promql.Engine
 }
 
-func openStore(t *testing.T) *store {
+func openStore(t testing.TB) *store {
 	t.Helper()
 	opts := promtsdb.DefaultOptions()
 	opts.OutOfOrderTimeWindow = (60 * 24 * time.Hour).Milliseconds()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 )
@@ -244,7 +245,7 @@ func (l *loader) nativeSLO(file string, n *yaml.Node, field string, sp nativeSpe
 		if err != nil {
 			sliBad([]string{eventsKey, "total"}, "%v", err)
 		}
-		s.SLI = SLI{Kind: SLIAvailability, ErrorRatio: fmt.Sprintf("((%s) or vector(0)) / (%s)", errs, total)}
+		s.SLI = SLI{Kind: SLIAvailability, ErrorRatio: fmt.Sprintf("((%s) or vector(0)) / (%s)", errs, total), Events: total}
 	case sli.Latency != nil:
 		lat := sli.Latency
 		metric := strings.TrimSuffix(lat.Metric, "_bucket")
@@ -266,7 +267,8 @@ func (l *loader) nativeSLO(file string, n *yaml.Node, field string, sp nativeSpe
 		if lat.Native {
 			by = ""
 		}
-		s.SLI = SLI{Kind: SLILatency, ErrorRatio: fmt.Sprintf("1 - histogram_fraction(0, %s, sum%s (rate(%s[{{.window}}])))", formatFloat(lat.Threshold), by, sel)}
+		s.SLI = SLI{Kind: SLILatency, ErrorRatio: fmt.Sprintf("1 - histogram_fraction(0, %s, sum%s (rate(%s[{{.window}}])))", formatFloat(lat.Threshold), by, sel),
+			Events: histogramEvents(sel, lat.Native)}
 	case sli.Saturation != nil:
 		sat := sli.Saturation
 		if err := l.checkQuery(sat.Query); err != nil {
@@ -311,14 +313,16 @@ func (l *loader) spanSLOs(file string, n *yaml.Node, field string, base *SLO, sm
 	avail.Name = base.Name + ".availability"
 	avail.SLI = SLI{Kind: SLISpanErrors, ErrorRatio: fmt.Sprintf(
 		"(sum(rate(%s{%s, %s, %s}[{{.window}}])) or vector(0)) / sum(rate(%s{%s, %s}[{{.window}}]))",
-		spanCallsMetric, svc, spanKindServer, spanStatusError, spanCallsMetric, svc, spanKindServer)}
+		spanCallsMetric, svc, spanKindServer, spanStatusError, spanCallsMetric, svc, spanKindServer),
+		Events: fmt.Sprintf("sum(rate(%s{%s, %s}[{{.window}}]))", spanCallsMetric, svc, spanKindServer)}
 	lat := *base
 	lat.Name = base.Name + ".latency"
 	lat.Objective = latObjective
 	ms := float64(threshold) / float64(time.Millisecond)
 	lat.SLI = SLI{Kind: SLISpanLatency, ErrorRatio: fmt.Sprintf(
 		"1 - histogram_fraction(0, %s, sum by (le) (rate(%s{%s, %s}[{{.window}}])))",
-		formatFloat(ms), spanDurationBucket, svc, spanKindServer)}
+		formatFloat(ms), spanDurationBucket, svc, spanKindServer),
+		Events: fmt.Sprintf(`sum(rate(%s{%s, %s, le="+Inf"}[{{.window}}]))`, spanDurationBucket, svc, spanKindServer)}
 	return []*SLO{&avail, &lat}
 }
 
@@ -377,4 +381,24 @@ func (l *loader) checkComposed(s *SLO) error {
 		}
 	}
 	return nil
+}
+
+// histogramEvents is the event rate of a histogram selector over {{.window}}: its count for a
+// native histogram, its +Inf bucket (the denominator histogram_fraction uses) for a classic
+// one. It returns "" for a selector that does not parse (Load has refused it already).
+func histogramEvents(sel string, native bool) string {
+	if native {
+		return fmt.Sprintf("histogram_count(sum(rate(%s[{{.window}}])))", sel)
+	}
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(sel)
+	vs, ok := e.(*parser.VectorSelector)
+	if err != nil || !ok {
+		return ""
+	}
+	inf, err := labels.NewMatcher(labels.MatchEqual, labels.BucketLabel, "+Inf")
+	if err != nil {
+		return ""
+	}
+	vs.LabelMatchers = append(vs.LabelMatchers, inf)
+	return fmt.Sprintf("sum(rate(%s[{{.window}}]))", vs)
 }

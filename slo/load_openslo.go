@@ -336,7 +336,7 @@ func (l *loader) openSLOIndicator(ind *openSLOSLI, o openSLOObjective) (SLI, err
 			if err != nil {
 				return SLI{}, fmt.Errorf("ratioMetric.bad: %w", err)
 			}
-			return SLI{Kind: SLIRatio, ErrorRatio: fmt.Sprintf("((%s) or vector(0)) / (%s)", bad, totalRate)}, nil
+			return SLI{Kind: SLIRatio, ErrorRatio: fmt.Sprintf("((%s) or vector(0)) / (%s)", bad, totalRate), Events: totalRate}, nil
 		}
 		q, err := l.openSLOQuery(r.Good, "ratioMetric.good")
 		if err != nil {
@@ -346,7 +346,7 @@ func (l *loader) openSLOIndicator(ind *openSLOSLI, o openSLOObjective) (SLI, err
 		if err != nil {
 			return SLI{}, fmt.Errorf("ratioMetric.good: %w", err)
 		}
-		return SLI{Kind: SLIRatio, ErrorRatio: fmt.Sprintf("1 - ((%s) or vector(0)) / (%s)", good, totalRate)}, nil
+		return SLI{Kind: SLIRatio, ErrorRatio: fmt.Sprintf("1 - ((%s) or vector(0)) / (%s)", good, totalRate), Events: totalRate}, nil
 	}
 	q, err := l.openSLOQuery(ind.ThresholdMetric, "thresholdMetric")
 	if err != nil {

@@ -82,12 +82,30 @@ func sloLabels(o *SLO) map[string]string {
 
 func sloGroup(o *SLO, interval time.Duration) rulefmt.RuleGroup {
 	g := rulefmt.RuleGroup{Name: "slo:" + o.Name, Interval: model.Duration(interval)}
+	derived := o.windowFromRecorded()
+	sel := "{slo=" + quoteLabel(o.Name) + "}"
 	for _, w := range o.Windows() {
+		expr := o.ErrorRatioOver(w)
+		if derived && w == o.windowRange() {
+			expr = o.recordedRatioOver(w)
+		}
 		g.Rules = append(g.Rules, rulefmt.Rule{
 			Record: ErrorRatioMetric(w),
-			Expr:   o.ErrorRatioOver(w),
+			Expr:   expr,
 			Labels: sloLabels(o),
 		})
+		if derived && w == baseWindow && o.eventWeighted() {
+			// Rules of a group run in order: these read the 5m ratio just recorded.
+			g.Rules = append(g.Rules, rulefmt.Rule{
+				Record: EventsRateMetric,
+				Expr:   windowPlaceholder.ReplaceAllLiteralString(o.SLI.Events, promDuration(baseWindow)),
+				Labels: sloLabels(o),
+			}, rulefmt.Rule{
+				Record: ErrorsRateMetric,
+				Expr:   ErrorRatioMetric(baseWindow) + sel + " * (" + EventsRateMetric + sel + " > 0)",
+				Labels: sloLabels(o),
+			})
+		}
 	}
 	g.Rules = append(g.Rules, rulefmt.Rule{
 		Record: ObjectiveMetric,
@@ -95,7 +113,6 @@ func sloGroup(o *SLO, interval time.Duration) rulefmt.RuleGroup {
 		Labels: sloLabels(o),
 	})
 	budget := formatFloat(o.ErrorBudget())
-	sel := "{slo=" + quoteLabel(o.Name) + "}"
 	for _, a := range o.BurnAlerts {
 		long, short := promDuration(a.Long), promDuration(a.Short)
 		factor := formatFloat(a.Factor)

@@ -110,6 +110,10 @@ const (
 type SLI struct {
 	Kind       SLIKind
 	ErrorRatio string
+	// Events is a PromQL template of the SLI's event count (or rate) over {{.window}}, the
+	// denominator of ErrorRatio; "" for an SLI of time rather than events (saturation,
+	// threshold). With it the SLO window's ratio is weighted by events (see windowExpr).
+	Events string
 }
 
 var windowPlaceholder = regexp.MustCompile(`\{\{\s*\.window\s*\}\}`)
@@ -192,6 +196,62 @@ func sortDurations(ds []time.Duration) {
 			ds[j], ds[j-1] = ds[j-1], ds[j]
 		}
 	}
+}
+
+// baseWindow is the shortest fixed recorded window; the SLO window's ratio is derived from
+// its series.
+const baseWindow = 5 * time.Minute
+
+// Names of the event rates recorded over the base window, from which the SLO window's ratio
+// of an SLI of events is derived.
+const (
+	// EventsRateMetric is the SLI's events per second (or per base window) over 5m.
+	EventsRateMetric = "slo:sli_total:rate5m"
+	// ErrorsRateMetric is its failed events over 5m: the 5m error ratio times the events,
+	// recorded only while there are events (so that an idle 5m, 0/0, leaves a gap rather
+	// than a NaN that would poison every sum over the window).
+	ErrorsRateMetric = "slo:sli_error:rate5m"
+)
+
+// windowFromRecorded reports whether the SLO window's error ratio is derived from the
+// recorded 5m series rather than read from raw samples: it is when the window is longer than
+// 5m and no fixed recorded window or burn-rate alert uses the same range (an alert needs the
+// exact value from its first evaluation, not the ratio since recording began).
+func (s *SLO) windowFromRecorded() bool {
+	w := s.windowRange()
+	if w <= baseWindow {
+		return false
+	}
+	for _, d := range recordedWindows {
+		if d == w {
+			return false
+		}
+	}
+	for _, a := range s.BurnAlerts {
+		if a.Long == w || a.Short == w {
+			return false
+		}
+	}
+	return true
+}
+
+// eventWeighted reports whether the window's ratio is failed events over events (an SLI of
+// events counted by occurrences) rather than the time average of the 5m ratio (time slices,
+// saturation, thresholds: SLIs of time, where the time average is the exact answer).
+func (s *SLO) eventWeighted() bool { return !s.Budgeting.Timeslices && s.SLI.Events != "" }
+
+// recordedRatioOver is the error ratio over rng from the series recorded at 5m: the failed
+// events over the events in the range (sum_over_time of both rates, each evaluation weighing
+// as much as its traffic), or the average of the 5m ratio. Reading one sample per evaluation
+// instead of every raw sample of every source series is what makes a 30d window cheap; the
+// price is that the range only holds what the rules have recorded (see the API's fallback).
+func (s *SLO) recordedRatioOver(rng time.Duration) string {
+	sel := "{slo=" + quoteLabel(s.Name) + "}"
+	r := promDuration(rng)
+	if s.eventWeighted() {
+		return fmt.Sprintf("sum_over_time(%s%s[%s])\n/\nsum_over_time(%s%s[%s])", ErrorsRateMetric, sel, r, EventsRateMetric, sel, r)
+	}
+	return fmt.Sprintf("avg_over_time(%s%s[%s])", ErrorRatioMetric(baseWindow), sel, r)
 }
 
 // ErrorRatioMetric is the name of the recorded error ratio over d.
