@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,6 +115,14 @@ query:
 		got = r.Data.BudgetRemaining
 		return got != nil
 	})
+	resp, err := http.Get(base + "/api/v1/slos/checkout-7d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Vigil-Sources"); got != "local=ok, vm=ok" {
+		t.Errorf("X-Vigil-Sources of the SLO = %q, want local=ok, vm=ok (its burn-down covers the 7 days)", got)
+	}
 	w := want(time.Now())
 	t.Logf("budget remaining over 7d from VictoriaMetrics: %.4f%%, by hand %.4f%%", *got*100, w*100)
 	// 0.1 percentage point.

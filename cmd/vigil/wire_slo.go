@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigilhq/vigil/internal/lifecycle"
 	"github.com/vigilhq/vigil/slo"
+	"github.com/vigilhq/vigil/tsdb"
 )
 
 // sloWiring loads the SLO specs, turns them (and the golden-signal defaults) into a
@@ -36,7 +37,8 @@ func (w *sloWiring) start(ctx context.Context) error {
 		return err
 	}
 	db := w.metrics.db
-	w.api.set(slo.NewAPI(db.Engine(), w.metrics.query, w.set.Load))
+	// X-Vigil-Sources says which metrics sources the SLO figures were read from.
+	w.api.set(tsdb.ReportSources(slo.NewAPI(db.Engine(), w.metrics.query, w.set.Load)))
 	return nil
 }
 
