@@ -2,7 +2,11 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/units"
@@ -47,11 +51,24 @@ type ForwardOTLPConfig struct {
 	MaxBatchSize         units.Base2Bytes `yaml:"max_batch_size"`
 }
 
-// ForwardTLSConfig is Prometheus's tls_config plus insecure, which makes a grpc endpoint
-// plaintext (as the OpenTelemetry Collector's tls.insecure).
+// ForwardTLSConfig is the client TLS of an endpoint: insecure makes a grpc endpoint plaintext
+// (as the OpenTelemetry Collector's tls.insecure); the rest are Prometheus tls_config keys.
 type ForwardTLSConfig struct {
-	Insecure         bool `yaml:"insecure"`
-	config.TLSConfig `yaml:",inline"`
+	Insecure           bool   `yaml:"insecure"`
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	ServerName         string `yaml:"server_name"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// resolvePaths makes relative file paths relative to dir.
+func (c *ForwardTLSConfig) resolvePaths(dir string) {
+	for _, p := range []*string{&c.CAFile, &c.CertFile, &c.KeyFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
 }
 
 // ForwardMatcher selects by one attribute: value (equal) or regex (anchored).
@@ -76,14 +93,26 @@ func (c *ForwardConfig) validate(bad func(key, format string, args ...any)) {
 			bad(key+".name", "%q is used by another endpoint", e.Name)
 		}
 		seen[e.Name] = true
-		if _, err := e.options(); err != nil {
-			bad(key, "%v", err)
+		_, problems := e.options(false)
+		for _, p := range problems {
+			bad(key+"."+p.field, "%s", p.msg)
 		}
 	}
 }
 
-// options maps the endpoint onto forward's options, naming the field of the first problem.
-func (e *ForwardOTLPConfig) options() (forward.EndpointOptions, error) {
+// forwardProblem is a value of an endpoint that cannot work, by its key within the endpoint.
+type forwardProblem struct{ field, msg string }
+
+var forwardName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// options maps the endpoint onto forward's options and lists every value that cannot work.
+// Its TLS files are read only with loadTLS (at start and reload, not while validating a file,
+// as Prometheus does), so a config can be checked where they are not.
+func (e *ForwardOTLPConfig) options(loadTLS bool) (forward.EndpointOptions, []forwardProblem) {
+	var problems []forwardProblem
+	bad := func(field, format string, args ...any) {
+		problems = append(problems, forwardProblem{field, fmt.Sprintf(format, args...)})
+	}
 	o := forward.EndpointOptions{
 		Name:          e.Name,
 		Protocol:      e.Protocol,
@@ -100,18 +129,70 @@ func (e *ForwardOTLPConfig) options() (forward.EndpointOptions, error) {
 		RetryMax:      time.Duration(e.RetryMaxInterval),
 		MaxBatchBytes: int(e.MaxBatchSize),
 	}
-	if e.Queue.MaxSize < 0 {
-		return o, fmt.Errorf("queue.max_size: must not be negative")
+	if !forwardName.MatchString(e.Name) {
+		bad("name", "%q: want 1 to 64 letters, digits, '_', '.' or '-' (it names the queue's directory)", e.Name)
 	}
-	if e.Queue.MaxSize > 0 && e.Queue.MaxSize < 64*units.KiB {
-		return o, fmt.Errorf("queue.max_size: at least 64KiB, got %s", e.Queue.MaxSize)
+	switch e.Protocol {
+	case "", forward.ProtocolGRPC:
+		if e.Endpoint == "" {
+			bad("endpoint", "required: host:port of the OTLP gRPC receiver")
+		} else if _, _, err := net.SplitHostPort(e.Endpoint); err != nil && !strings.Contains(e.Endpoint, "://") {
+			bad("endpoint", "%q is not host:port", e.Endpoint)
+		}
+	case forward.ProtocolHTTP:
+		for field, u := range map[string]string{"endpoint": e.Endpoint, "traces_url": e.TracesURL, "logs_url": e.LogsURL, "metrics_url": e.MetricsURL} {
+			if u == "" {
+				continue
+			}
+			if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+				bad(field, "%q is not an http:// or https:// URL", u)
+			}
+		}
+		if e.Endpoint == "" && e.TracesURL == "" && e.LogsURL == "" && e.MetricsURL == "" {
+			bad("endpoint", "required: the base URL of the OTLP/HTTP receiver (or traces_url, logs_url, metrics_url)")
+		}
+	default:
+		bad("protocol", "%q is not one of grpc, http/protobuf", e.Protocol)
+	}
+	switch e.Compression {
+	case "", "gzip", "none":
+	default:
+		bad("compression", "%q is not one of gzip, none", e.Compression)
+	}
+	switch forward.OnFull(e.Queue.OnFull) {
+	case "", forward.DropOldest, forward.Backpressure:
+	default:
+		bad("queue.on_full", "%q is not one of drop_oldest, backpressure", e.Queue.OnFull)
+	}
+	if e.Queue.MaxSize < 0 || e.Queue.MaxSize > 0 && e.Queue.MaxSize < 64*units.KiB {
+		bad("queue.max_size", "at least 64KiB, got %s", e.Queue.MaxSize)
+	}
+	for field, d := range map[string]model.Duration{"timeout": e.Timeout, "retry_initial_interval": e.RetryInitialInterval, "retry_max_interval": e.RetryMaxInterval} {
+		if d < 0 {
+			bad(field, "must not be negative")
+		}
+	}
+	if e.RetryInitialInterval > 0 && e.RetryMaxInterval > 0 && e.RetryInitialInterval > e.RetryMaxInterval {
+		bad("retry_initial_interval", "%s is longer than retry_max_interval %s", e.RetryInitialInterval, e.RetryMaxInterval)
+	}
+	if e.MaxBatchSize < 0 {
+		bad("max_batch_size", "must not be negative")
 	}
 	for _, s := range e.Signals {
 		sig, ok := forward.ParseSignal(s)
 		if !ok {
-			return o, fmt.Errorf("signals: %q is not one of traces, logs, metrics", s)
+			bad("signals", "%q is not one of traces, logs, metrics", s)
+			continue
 		}
 		o.Signals = append(o.Signals, sig)
+	}
+	if e.Protocol == forward.ProtocolHTTP && e.Endpoint == "" && (e.TracesURL != "" || e.LogsURL != "" || e.MetricsURL != "") {
+		for _, sig := range o.Signals {
+			if map[forward.Signal]string{forward.SignalTraces: e.TracesURL, forward.SignalLogs: e.LogsURL, forward.SignalMetrics: e.MetricsURL}[sig] == "" {
+				bad("endpoint", "required: no %s_url for signal %s", sig, sig)
+				break
+			}
+		}
 	}
 	for _, m := range []struct {
 		field string
@@ -119,41 +200,87 @@ func (e *ForwardOTLPConfig) options() (forward.EndpointOptions, error) {
 		to    *[]forward.Matcher
 	}{{"include", e.Include, &o.Filter.Include}, {"exclude", e.Exclude, &o.Filter.Exclude}} {
 		for j, fm := range m.from {
+			key := fmt.Sprintf("%s[%d]", m.field, j)
 			if fm.Attribute == "" {
-				return o, fmt.Errorf("%s[%d].attribute: must not be empty", m.field, j)
+				bad(key+".attribute", "must not be empty")
 			}
 			fwd := forward.Matcher{Attribute: fm.Attribute, Value: fm.Value}
 			if fm.Regex != "" {
 				if fm.Value != "" {
-					return o, fmt.Errorf("%s[%d]: give value or regex, not both", m.field, j)
+					bad(key, "give value or regex, not both")
 				}
 				re, err := regexp.Compile("^(?:" + fm.Regex + ")$")
 				if err != nil {
-					return o, fmt.Errorf("%s[%d].regex: %v", m.field, j, err)
+					bad(key+".regex", "%v", err)
 				}
 				fwd.Regex = re
 			}
 			*m.to = append(*m.to, fwd)
 		}
 	}
-	if e.TLS.CAFile != "" || e.TLS.CertFile != "" || e.TLS.KeyFile != "" || e.TLS.CA != "" || e.TLS.Cert != "" ||
-		e.TLS.ServerName != "" || e.TLS.InsecureSkipVerify {
-		cfg, err := config.NewTLSConfig(&e.TLS.TLSConfig)
+	if t := e.TLS; (t.CertFile == "") != (t.KeyFile == "") {
+		bad("tls", "cert_file and key_file go together")
+	}
+	if t := e.TLS; loadTLS && (t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != "" || t.InsecureSkipVerify) {
+		cfg, err := config.NewTLSConfig(&config.TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
+			ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify})
 		if err != nil {
-			return o, fmt.Errorf("tls: %v", err)
+			bad("tls", "%v", err)
 		}
 		o.TLS = cfg
 	}
-	if err := o.Validate(); err != nil {
-		return o, err
-	}
-	return o, nil
+	return o, problems
 }
 
-// resolvePaths makes the endpoints' TLS file paths relative to the config file's directory.
-func (c *ForwardConfig) resolvePaths(dir string) {
+// resolve makes the endpoints' TLS file paths relative to the config file's directory and
+// fills the keys an endpoint leaves out with their defaults, so --print-config shows them.
+func (c *ForwardConfig) resolve(dir string) {
 	for i := range c.OTLP {
-		c.OTLP[i].TLS.SetDirectory(dir)
+		e := &c.OTLP[i]
+		e.TLS.resolvePaths(dir)
+		d := defaultForwardEndpoint()
+		if e.Protocol == "" {
+			e.Protocol = d.Protocol
+		}
+		if e.Compression == "" {
+			e.Compression = d.Compression
+		}
+		if len(e.Signals) == 0 {
+			e.Signals = d.Signals
+		}
+		if e.Queue.MaxSize == 0 {
+			e.Queue.MaxSize = d.Queue.MaxSize
+		}
+		if e.Queue.OnFull == "" {
+			e.Queue.OnFull = d.Queue.OnFull
+		}
+		if e.Timeout == 0 {
+			e.Timeout = d.Timeout
+		}
+		if e.RetryInitialInterval == 0 {
+			e.RetryInitialInterval = d.RetryInitialInterval
+		}
+		if e.RetryMaxInterval == 0 {
+			e.RetryMaxInterval = d.RetryMaxInterval
+		}
+		if e.MaxBatchSize == 0 {
+			e.MaxBatchSize = d.MaxBatchSize
+		}
+	}
+}
+
+// defaultForwardEndpoint is what an endpoint's omitted keys mean (README: Configuration
+// reference).
+func defaultForwardEndpoint() ForwardOTLPConfig {
+	return ForwardOTLPConfig{
+		Protocol:             "grpc",
+		Compression:          "gzip",
+		Signals:              []string{"traces", "logs", "metrics"},
+		Queue:                ForwardQueue{MaxSize: units.GiB, OnFull: "drop_oldest"},
+		Timeout:              model.Duration(10 * time.Second),
+		RetryInitialInterval: model.Duration(time.Second),
+		RetryMaxInterval:     model.Duration(30 * time.Second),
+		MaxBatchSize:         2 * units.MiB,
 	}
 }
 
@@ -161,9 +288,9 @@ func (c *ForwardConfig) resolvePaths(dir string) {
 func (c *ForwardConfig) endpointOptions() ([]forward.EndpointOptions, error) {
 	var out []forward.EndpointOptions
 	for i := range c.OTLP {
-		o, err := c.OTLP[i].options()
-		if err != nil {
-			return nil, fmt.Errorf("forward.otlp[%d]: %w", i, err)
+		o, problems := c.OTLP[i].options(true)
+		if len(problems) > 0 {
+			return nil, fmt.Errorf("forward.otlp[%d].%s: %s", i, problems[0].field, problems[0].msg)
 		}
 		out = append(out, o)
 	}

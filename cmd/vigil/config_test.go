@@ -134,6 +134,25 @@ func TestLoadGoodFile(t *testing.T) {
 				return h
 			}(),
 		}}},
+		Forward: ForwardConfig{OTLP: []ForwardOTLPConfig{{
+			Name: "tempo", Protocol: "http/protobuf", Endpoint: "https://tempo.example:4318",
+			TracesURL: "https://tempo.example:4318/v1/traces", LogsURL: "https://loki.example/otlp/v1/logs",
+			MetricsURL: "https://mimir.example/otlp/v1/metrics", Headers: map[string]string{"X-Scope-OrgID": "team-a"},
+			TLS: ForwardTLSConfig{CAFile: absTestdata(t, "tls/vigil.crt"), CertFile: absTestdata(t, "tls/vigil.crt"),
+				KeyFile: absTestdata(t, "tls/vigil.key"), ServerName: "tempo.example"},
+			Compression: "none", Signals: []string{"traces", "logs"},
+			Include:              []ForwardMatcher{{Attribute: "service.name", Value: "checkout"}},
+			Exclude:              []ForwardMatcher{{Attribute: "level", Regex: "debug|trace"}},
+			Queue:                ForwardQueue{MaxSize: 2 * units.GiB, OnFull: "backpressure"},
+			Timeout:              model.Duration(20 * time.Second),
+			RetryInitialInterval: model.Duration(2 * time.Second),
+			RetryMaxInterval:     model.Duration(time.Minute),
+			MaxBatchSize:         4 * units.MiB,
+		}, func() ForwardOTLPConfig { // the defaults fill what an endpoint leaves out
+			e := defaultForwardEndpoint()
+			e.Name, e.Endpoint = "collector", "otel-collector:4317"
+			return e
+		}()}},
 	}
 	rw, err := cfg.RemoteWrite.PrometheusConfig()
 	if err != nil {
