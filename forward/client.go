@@ -134,15 +134,24 @@ type grpcExporter struct {
 }
 
 func newGRPCExporter(o EndpointOptions) (*grpcExporter, error) {
+	// A URL-style endpoint says itself whether it is plaintext, as the collector's otlp
+	// exporter reads it.
+	target, plaintext := o.Endpoint, o.Insecure
+	if rest, ok := strings.CutPrefix(target, "http://"); ok {
+		target, plaintext = rest, true
+	} else if rest, ok := strings.CutPrefix(target, "https://"); ok {
+		target, plaintext = rest, false
+	}
+	target = strings.TrimSuffix(target, "/")
 	creds := insecure.NewCredentials()
-	if !o.Insecure {
+	if !plaintext {
 		cfg := o.TLS
 		if cfg == nil {
 			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	conn, err := grpc.NewClient(o.Endpoint, grpc.WithTransportCredentials(creds), grpc.WithUserAgent("vigil-forward"))
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(creds), grpc.WithUserAgent("vigil-forward"))
 	if err != nil {
 		return nil, fmt.Errorf("gRPC client for %s: %w", o.Endpoint, err)
 	}

@@ -21,8 +21,9 @@ type EndpointOptions struct {
 	Name string
 	// Protocol is ProtocolGRPC or ProtocolHTTP.
 	Protocol string
-	// Endpoint is host:port for gRPC, a base URL for OTLP/HTTP (/v1/traces, /v1/logs and
-	// /v1/metrics are appended unless the signal's URL is given).
+	// Endpoint is host:port for gRPC (or http://host:port, plaintext, or https://host:port),
+	// a base URL for OTLP/HTTP (/v1/traces, /v1/logs and /v1/metrics are appended unless the
+	// signal's URL is given).
 	Endpoint                       string
 	TracesURL, LogsURL, MetricsURL string
 	Headers                        map[string]string

@@ -207,17 +207,17 @@ func (f *Forwarder) enqueue(ep *endpoint, sig Signal, items int, req []byte, now
 // MetricsWriter is what the OTLP metrics receiver asks of a forwarder (ingest declares the
 // same hook); the Forwarder is one.
 var _ interface {
-	AdmitMetrics(context.Context) error
+	AdmitMetrics(context.Context) (bool, error)
 	ForwardMetrics(context.Context, pmetric.Metrics) error
 } = (*Forwarder)(nil)
 
-// AdmitMetrics refuses, before anything is stored, an OTLP metrics request while an endpoint
-// taking metrics in backpressure mode has a full queue.
-func (f *Forwarder) AdmitMetrics(context.Context) error {
+// AdmitMetrics reports whether any endpoint takes metrics, and refuses, before anything is
+// stored, an OTLP metrics request while one in backpressure mode has a full queue.
+func (f *Forwarder) AdmitMetrics(context.Context) (bool, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	_, err := f.selecting(SignalMetrics)
-	return err
+	eps, err := f.selecting(SignalMetrics)
+	return len(eps) > 0, err
 }
 
 // ForwardMetrics queues an OTLP metrics request, already appended locally, for every endpoint

@@ -113,15 +113,15 @@ func (m *OTLPMetrics) consume(ctx context.Context, md pmetric.Metrics, self *ing
 	ctx = withTally(ctx, tally)
 
 	var err error
-	orig := md
+	orig, forward := md, false
 	if m.forwarder != nil {
-		if err := m.forwarder.AdmitMetrics(ctx); err != nil {
+		if forward, err = m.forwarder.AdmitMetrics(ctx); err != nil {
 			if d := sinkRetryAfter(err); d > 0 {
 				return otlpOutcome{code: codes.ResourceExhausted, err: err, reason: reasonStoreBusy, retryAfter: d}
 			}
 			return otlpOutcome{code: codes.Unavailable, err: err, reason: reasonStorage}
 		}
-		if hasDelta(md) { // the conversion below rewrites md; forward what arrived
+		if forward && hasDelta(md) { // the conversion below rewrites md; forward what arrived
 			orig = pmetric.NewMetrics()
 			md.CopyTo(orig)
 		}
@@ -138,7 +138,7 @@ func (m *OTLPMetrics) consume(ctx context.Context, md pmetric.Metrics, self *ing
 		m.log.Error("OTLP metrics not stored", "err", err)
 		return otlpOutcome{code: codes.Unavailable, err: err, reason: reasonStorage}
 	}
-	if m.forwarder != nil {
+	if forward {
 		if err := m.forwarder.ForwardMetrics(ctx, orig); err != nil {
 			m.log.Error("OTLP metrics stored but not queued for forwarding", "err", err)
 			return otlpOutcome{code: codes.Unavailable, err: err, reason: reasonStorage}

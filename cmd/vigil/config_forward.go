@@ -136,8 +136,11 @@ func (e *ForwardOTLPConfig) options(loadTLS bool) (forward.EndpointOptions, []fo
 	case "", forward.ProtocolGRPC:
 		if e.Endpoint == "" {
 			bad("endpoint", "required: host:port of the OTLP gRPC receiver")
-		} else if _, _, err := net.SplitHostPort(e.Endpoint); err != nil && !strings.Contains(e.Endpoint, "://") {
-			bad("endpoint", "%q is not host:port", e.Endpoint)
+		} else {
+			hostPort := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(e.Endpoint, "http://"), "https://"), "/")
+			if _, _, err := net.SplitHostPort(hostPort); err != nil {
+				bad("endpoint", "%q is not host:port (or http://host:port for plaintext, https://host:port)", e.Endpoint)
+			}
 		}
 	case forward.ProtocolHTTP:
 		for field, u := range map[string]string{"endpoint": e.Endpoint, "traces_url": e.TracesURL, "logs_url": e.LogsURL, "metrics_url": e.MetricsURL} {

@@ -415,19 +415,30 @@ func TestForwardFullQueue(t *testing.T) {
 }
 
 // TestForwardResumesAfterRestart: what was queued while the endpoint was down is sent after
-// the forwarding Vigil restarts.
+// the forwarding Vigil restarts. It also states the queue's bytes on disk per line and span.
 func TestForwardResumesAfterRestart(t *testing.T) {
 	recvCfg := testConfig(t)
 	recvCfg.OTLPGRPCListen = deadAddr(t)
 	ep := fastRetry(ForwardOTLPConfig{Name: "later", Protocol: "grpc", Endpoint: recvCfg.OTLPGRPCListen,
-		TLS: ForwardTLSConfig{Insecure: true}, Signals: []string{"logs"}})
+		TLS: ForwardTLSConfig{Insecure: true}, Signals: []string{"logs", "traces"}})
 	dir := t.TempDir()
-	_, base, stop := forwardApp(t, dir, ep)
+	a, base, stop := forwardApp(t, dir, ep)
 	now := time.Now()
-	sendLines(t, base, logLines("resume", 0, 300, now))
-	waitFor(t, "300 lines queued", 10*time.Second, func() bool {
-		return selfMetric(t, base, `vigil_forward_queued_total{endpoint="later",signal="logs"}`) == 300
-	})
+	const lines, traces = 3000, 50
+	for i := 0; i < lines; i += 500 {
+		sendLines(t, base, logLines("resume", i, 500, now))
+	}
+	lineBytes := selfMetric(t, base, `vigil_forward_queue_bytes{endpoint="later"}`)
+	var ids []string
+	for i := range traces {
+		ids = append(ids, sendTrace(t, a.otlp.GRPCAddr().String(), i))
+	}
+	spanBytes := selfMetric(t, base, `vigil_forward_queue_bytes{endpoint="later"}`) - lineBytes
+	if q := selfMetric(t, base, `vigil_forward_queued_total{endpoint="later",signal="logs"}`); q != lines {
+		t.Fatalf("%v lines queued, want %d", q, lines)
+	}
+	t.Logf("queue on disk: %.1f bytes per line (%d lines in requests of 500), %.1f bytes per span (%d traces of 3 spans, each span its own request: the SDK syncer)",
+		lineBytes/lines, lines, spanBytes/(3*traces), traces)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -436,9 +447,15 @@ func TestForwardResumesAfterRestart(t *testing.T) {
 	forwardApp(t, dir, ep)
 	waitFor(t, "the queued lines at the receiver", 60*time.Second, func() bool {
 		_, total := logQuery(t, recv.base, "service:resume", now.Add(-time.Hour), now.Add(time.Hour))
-		return total >= 300
+		return total >= lines
 	})
-	if _, total := logQuery(t, recv.base, "service:resume", now.Add(-time.Hour), now.Add(time.Hour)); total != 300 {
-		t.Errorf("receiver has %d lines, 300 were queued", total)
+	if _, total := logQuery(t, recv.base, "service:resume", now.Add(-time.Hour), now.Add(time.Hour)); total != lines {
+		t.Errorf("receiver has %d lines, %d were queued", total, lines)
+	}
+	for _, id := range ids {
+		waitFor(t, "trace "+id+" at the receiver", 30*time.Second, func() bool { return otlpTrace(t, recv.base, id) != "" })
+		if n := spanCount(t, otlpTrace(t, recv.base, id)); n != 3 {
+			t.Fatalf("trace %s has %d spans at the receiver, want 3", id, n)
+		}
 	}
 }
