@@ -367,9 +367,11 @@ func (r *Router) Stop(ctx context.Context) error {
 	r.mu.Unlock()
 
 	r.alerts.Close()
-	var leaveErr error
 	if r.peer != nil {
-		leaveErr = r.peer.leave(ctx)
+		// Not a failure of the stop: the peers notice the absence anyway, a little later.
+		if err := r.peer.leave(ctx); err != nil {
+			r.log.Warn("stop alerting router", "err", err)
+		}
 	}
 	if wasStarted {
 		close(r.maintStop)
@@ -381,7 +383,7 @@ func (r *Router) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("stop alerting router: %w", ctx.Err())
 	}
-	return errors.Join(leaveErr, r.acks.save())
+	return r.acks.save()
 }
 
 // PutAlerts accepts alerts (firing, or resolved with EndsAt set) as Alertmanager's API does:

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -327,7 +328,8 @@ receivers:
 func promDuration(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
 
 // TestAlertingClusterOverMutualTLS: with Alertmanager's cluster TLS file, the pair gossips over
-// mutual TLS (certificates of one CA), and a silence still reaches the other instance.
+// mutual TLS (certificates of one CA), and a silence still reaches the other instance. An
+// instance stopped by SIGTERM exits 0 and leaves: the other sees it gone.
 func TestAlertingClusterOverMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := tlstest.NewCA(t, "gossip CA")
@@ -345,7 +347,7 @@ tls_client_config:
   key_file: client.key
   ca_file: ca.pem
 `), now)
-	_, bases := startPair(t, dir, "", "    tls_config_file: cluster-tls.yml\n")
+	procs, bases := startPair(t, dir, "", "    tls_config_file: cluster-tls.yml\n")
 	// The gossip went through the TLS transport: it counts the connections it accepted.
 	_, metrics := get(t, bases[0]+"/metrics")
 	if !strings.Contains(metrics, "alertmanager_cluster_members 2") ||
@@ -357,5 +359,15 @@ tls_client_config:
 	eventually(t, "the silence on instance 0", func() bool {
 		_, body := get(t, bases[0]+"/api/v2/silence/"+id)
 		return strings.Contains(body, `"state":"active"`)
+	})
+
+	if err := procs[0].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := procs[0].waitExit(t, 15*time.Second); code != 0 {
+		t.Fatalf("instance 0 exited %d on SIGTERM\n%s", code, procs[0].log())
+	}
+	eventually(t, "instance 1 to see instance 0 leave", func() bool {
+		return len(getClusterStatus(t, bases[1]).Cluster.Peers) == 1
 	})
 }
