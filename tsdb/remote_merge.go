@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -9,7 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/util/annotations"
 )
 
 // Merged is the local store read together with remote sources: what PromQL in the API, the
@@ -65,7 +68,42 @@ func (m *Merged) Querier(mint, maxt int64) (storage.Querier, error) {
 		q, _ := s.Querier(mint, smaxt)
 		remotes = append(remotes, q)
 	}
-	return storage.NewMergeQuerier([]storage.Querier{local}, remotes, storage.ChainedSeriesMerge), nil
+	return &mergedQuerier{local: local, remotes: remotes}, nil
+}
+
+// mergedQuerier merges the local querier with the sources' afresh for every call.
+// storage.NewMergeQuerier's secondaries must all be selected before any result is read
+// (they start together so that a failure is all or nothing across one query's selectors),
+// and it panics otherwise; some readers select again after reading (the rule manager
+// restoring ALERTS_FOR_STATE, the SLO API). A source's failure is therefore per selector:
+// each selector that read it carries the warning.
+type mergedQuerier struct {
+	local   storage.Querier
+	remotes []storage.Querier
+}
+
+func (q *mergedQuerier) merge() storage.Querier {
+	return storage.NewMergeQuerier([]storage.Querier{q.local}, q.remotes, storage.ChainedSeriesMerge)
+}
+
+func (q *mergedQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+	return q.merge().Select(ctx, sortSeries, hints, ms...)
+}
+
+func (q *mergedQuerier) LabelValues(ctx context.Context, name string, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return q.merge().LabelValues(ctx, name, hints, ms...)
+}
+
+func (q *mergedQuerier) LabelNames(ctx context.Context, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return q.merge().LabelNames(ctx, hints, ms...)
+}
+
+func (q *mergedQuerier) Close() error {
+	errs := []error{q.local.Close()}
+	for _, r := range q.remotes {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // ChunkQuerier implements storage.ChunkQueryable over the local store only: it serves the

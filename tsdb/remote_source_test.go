@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
 // Sources here are real Prometheus HTTP APIs (another store's APIHandler on loopback), or
@@ -192,3 +193,30 @@ func TestSelector(t *testing.T) {
 }
 
 var _ storage.Queryable = (*Merged)(nil)
+
+// Some readers select again after reading a result (Prometheus's rule manager restoring
+// ALERTS_FOR_STATE, the SLO API): each Select still reads the source.
+func TestMergedSelectAfterReading(t *testing.T) {
+	local := openTestDB(t, t.TempDir(), DefaultOptions())
+	appendMinutes(t, local, labels.FromStrings("__name__", "m", "job", "x"), 5, 12)
+	m := NewMerged(local)
+	m.SetSources([]*RemoteSource{source(t, "remote", remoteAPI(t).URL, true)})
+	q, err := m.Querier(remoteBase.UnixMilli(), remoteBase.Add(12*time.Minute).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	for _, name := range []string{"m", "only_remote", "m"} {
+		set := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", name))
+		n := 0
+		for set.Next() {
+			it := set.At().Iterator(nil)
+			for it.Next() != chunkenc.ValNone {
+				n++
+			}
+		}
+		if want := map[string]int{"m": 13, "only_remote": 3}[name]; set.Err() != nil || n != want {
+			t.Fatalf("%s: %d samples (%v), want %d", name, n, set.Err(), want)
+		}
+	}
+}

@@ -22,13 +22,14 @@ export class ApiError extends Error {
 }
 
 /**
- * api(path, params?, {method, body, signal, headers}?) -> the parsed JSON (or text when the
+ * api(path, params?, {method, body, signal, headers, meta}?) -> the parsed JSON (or text when the
  * answer is not JSON). params: an object; null/undefined/'' values are left out, arrays repeat
- * the key. body: a string, URLSearchParams, FormData or Blob is sent as is, anything else as
+ * the key. meta: an object that gets .sources, the X-Vigil-Sources header (which metrics
+ * sources a query read, e.g. "local=ok, mimir=ok"). body: a string, URLSearchParams, FormData or Blob is sent as is, anything else as
  * JSON. Throws ApiError with the server's own message (Prometheus {"error"}, Alertmanager
  * {"message"} or a JSON string, or the plain text). 401 sends the browser to /login.
  */
-export async function api(path, params, {method = 'GET', body, signal, headers} = {}) {
+export async function api(path, params, {method = 'GET', body, signal, headers, meta} = {}) {
   let url = path;
   if (params) {
     const q = new URLSearchParams();
@@ -54,6 +55,7 @@ export async function api(path, params, {method = 'GET', body, signal, headers} 
     location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
     throw new ApiError(401, 'Login required.');
   }
+  if (meta) meta.sources = resp.headers.get('X-Vigil-Sources') || '';
   const text = await resp.text();
   let data;
   if ((resp.headers.get('Content-Type') || '').includes('json') && text) {

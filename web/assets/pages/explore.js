@@ -98,9 +98,10 @@ export async function mount(el, ctx) {
       const body = new URLSearchParams(st.mode === 'range'
         ? {query: st.q, start: String(start / 1000), end: String(end / 1000), step: String(step)}
         : {query: st.q, time: String(end / 1000)});
-      const r = await ctx.api(st.mode === 'range' ? '/api/v1/query_range' : '/api/v1/query', null, {method: 'POST', body, signal});
+      const meta = {};
+      const r = await ctx.api(st.mode === 'range' ? '/api/v1/query_range' : '/api/v1/query', null, {method: 'POST', body, signal, meta});
       ctx.error(errEl, null);
-      last = {st, data: r.data, warnings: r.warnings || [], ms: performance.now() - t0, step, start, end};
+      last = {st, data: r.data, warnings: r.warnings || [], sources: meta.sources, ms: performance.now() - t0, step, start, end};
       draw();
     } catch (err) {
       if (err.name === 'AbortError') return;
@@ -113,7 +114,7 @@ export async function mount(el, ctx) {
   function draw() {
     if (!last) return;
     const st = state();
-    const {data, warnings, ms} = last;
+    const {data, warnings, sources, ms} = last;
     viewSeg.set(st.view);
     if (chart) {
       chart.destroy();
@@ -125,6 +126,8 @@ export async function mount(el, ctx) {
     const n = type === 'matrix' || type === 'vector' ? res.length : 1;
     const points = type === 'matrix' ? res.reduce((a, r) => a + (r.values || []).length + (r.histograms || []).length, 0) : n;
     stats.textContent = `${int(n)} series${type === 'matrix' ? `, ${int(points)} points, step ${last.step}s` : ''} · ${type} · ${Math.round(ms)} ms` +
+      // Named only when a remote metrics source (query.metrics_sources) took part.
+      (sources && sources !== 'local=ok' ? ' · sources: ' + sources : '') +
       (warnings.length ? ' · warnings: ' + warnings.join('; ') : '');
     ctx.notice(noticeEl, null);
     if (type === 'scalar' || type === 'string') {

@@ -42,9 +42,10 @@ export async function mount(el, ctx) {
     const signal = ctl.signal;
     ctx.busy(el, true);
     try {
-      const s = unwrap(await c.api(`/api/v1/slos/${encodeURIComponent(name)}`, null, { signal }));
+      const meta = {};
+      const s = unwrap(await c.api(`/api/v1/slos/${encodeURIComponent(name)}`, null, { signal, meta }));
       errBox.replaceChildren();
-      renderLead(c, s);
+      renderLead(c, s, meta.sources);
       renderTable(c, s);
       renderBudget(c, s);
       await renderBurn(c, s, signal);
@@ -57,7 +58,7 @@ export async function mount(el, ctx) {
     }
   }
 
-  function renderLead(c, s) {
+  function renderLead(c, s, sources) {
     const br = s.budget_remaining;
     const big = (label, value, cls, sub) => h('div', { class: `slo-big ${cls || ''}` },
       h('div', { class: 'slo-big-label' }, label), h('div', { class: 'slo-big-value' }, value),
@@ -71,6 +72,8 @@ export async function mount(el, ctx) {
         big('Budget remaining', br == null ? 'no data' : pct(br, 1), budgetClass(br), br != null && br < 0
           ? `overspent: errors used ${+(1 - br).toFixed(1)}× the error budget of ${pct(s.error_budget, 3)}`
           : `error budget ${pct(s.error_budget, 3)} of ${s.budgeting === 'timeslices' ? 'time slices' : 'events'}`)),
+      // Which metrics sources (query.metrics_sources) the figures came from, when any did.
+      sources && sources !== 'local=ok' ? h('p', { class: 'muted small slo-sources' }, `Read from ${sources}.`) : null,
     ].filter(Boolean));
   }
 
