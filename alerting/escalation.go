@@ -63,16 +63,22 @@ func newEscalator(r *Router) *escalator {
 	return &escalator{r: r, escalated: map[string]*escalatedGroup{}, present: map[string]bool{}, inflight: map[string]bool{}}
 }
 
+// run evaluates at every multiple of every since the Unix epoch, rather than every after the
+// start: the peers of a cluster then evaluate at the same moments, and the one waiting its turn
+// (PeerTimeout later) finds the first one's send in the gossiped log. With free-running
+// tickers, a second peer's check could land just as the first one sends, and page twice.
 func (e *escalator) run(ctx context.Context, every time.Duration) {
 	defer e.wg.Wait()
-	t := time.NewTicker(every)
+	t := time.NewTimer(time.Until(time.Now().Truncate(every).Add(every)))
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
-			e.evaluate(ctx, now)
+		case <-t.C:
+			now := time.Now()
+			t.Reset(time.Until(now.Truncate(every).Add(every)))
+			e.evaluate(ctx, now.Truncate(every))
 		}
 	}
 }
