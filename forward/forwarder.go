@@ -11,7 +11,6 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 
 	"github.com/vigilhq/vigil/logs"
 )
@@ -189,19 +188,25 @@ func (f *Forwarder) selecting(sig Signal) ([]*endpoint, error) {
 	return eps, nil
 }
 
-// enqueue appends one encoded batch to ep's queue, counting what it drops.
-func (f *Forwarder) enqueue(ep *endpoint, sig Signal, items int, req []byte, now time.Time) error {
-	err := ep.q.Append(sig, items, req, now)
-	switch {
-	case err == nil:
-		f.m.queued(ep.opts.Name, sig, items)
-		return nil
-	case errors.Is(err, ErrEntryTooLarge):
-		f.log.Error("Batch larger than the forward queue: not forwarded", "endpoint", ep.opts.Name, "signal", sig, "items", items, "err", err)
-		f.m.dropped(ep.opts.Name, sig, "too_large", items)
+// enqueue appends the requests of one batch to ep's queue, counting what it drops.
+func (f *Forwarder) enqueue(ep *endpoint, sig Signal, ps []Payload, now time.Time) error {
+	if len(ps) == 0 {
 		return nil
 	}
-	return fmt.Errorf("queue %s for endpoint %q: %w", sig, ep.opts.Name, err)
+	tooLarge, err := ep.q.AppendAll(sig, ps, now)
+	if err != nil {
+		return fmt.Errorf("queue %s for endpoint %q: %w", sig, ep.opts.Name, err)
+	}
+	items := 0
+	for _, p := range ps {
+		items += p.Items
+	}
+	if tooLarge > 0 {
+		f.log.Error("Request larger than the forward queue: not forwarded", "endpoint", ep.opts.Name, "signal", sig, "items", tooLarge, "max_size", ep.opts.Queue.MaxBytes)
+		f.m.dropped(ep.opts.Name, sig, "too_large", tooLarge)
+	}
+	f.m.queued(ep.opts.Name, sig, items-tooLarge)
+	return nil
 }
 
 // MetricsWriter is what the OTLP metrics receiver asks of a forwarder (ingest declares the
@@ -218,37 +223,4 @@ func (f *Forwarder) AdmitMetrics(context.Context) (bool, error) {
 	defer f.mu.RUnlock()
 	eps, err := f.selecting(SignalMetrics)
 	return len(eps) > 0, err
-}
-
-// ForwardMetrics queues an OTLP metrics request, already appended locally, for every endpoint
-// taking metrics (filtered by resource attributes). It does not keep md.
-func (f *Forwarder) ForwardMetrics(_ context.Context, md pmetric.Metrics) error {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	now := time.Now()
-	var shared []byte
-	var errs []error
-	for _, ep := range f.eps {
-		if !ep.opts.selects(SignalMetrics) {
-			continue
-		}
-		sel := filterMetrics(ep.opts.Filter, md)
-		n := sel.DataPointCount()
-		if n == 0 {
-			continue
-		}
-		var req []byte
-		var err error
-		if ep.opts.Filter.empty() && shared != nil {
-			req = shared
-		} else if req, err = pmetricotlp.NewExportRequestFromMetrics(sel).MarshalProto(); err != nil {
-			errs = append(errs, fmt.Errorf("encode metrics for forwarding: %w", err))
-			continue
-		}
-		if ep.opts.Filter.empty() {
-			shared = req
-		}
-		errs = append(errs, f.enqueue(ep, SignalMetrics, n, req, now))
-	}
-	return errors.Join(errs...)
 }

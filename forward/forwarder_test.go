@@ -40,6 +40,7 @@ type otlpHTTPReceiver struct {
 	codes    []int
 	accepted []plogotlp.ExportRequest
 	calls    int
+	maxBody  int // the largest body accepted, uncompressed
 }
 
 func (r *otlpHTTPReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -71,6 +72,7 @@ func (r *otlpHTTPReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.accepted = append(r.accepted, er)
+	r.maxBody = max(r.maxBody, len(raw))
 	w.WriteHeader(200)
 }
 
@@ -316,12 +318,15 @@ type logWriterFunc func(context.Context, []logs.Record) error
 func (f logWriterFunc) WriteLogs(ctx context.Context, b []logs.Record) error { return f(ctx, b) }
 
 // TestApplyKeepsWhatWasQueued: data queued for an endpoint that was down is sent once a reload
-// points the same endpoint name at a live receiver.
+// points the same endpoint name at a live receiver, the queued batches merged into one request.
 func TestApplyKeepsWhatWasQueued(t *testing.T) {
 	dir := t.TempDir()
 	f, _ := newTestForwarder(t, dir, EndpointOptions{Name: "h", Protocol: ProtocolHTTP, Endpoint: "http://127.0.0.1:1"})
-	if err := f.LogSink(openLogStore(t)).WriteLogs(context.Background(), testRecords(30)); err != nil {
-		t.Fatal(err)
+	tee := f.LogSink(openLogStore(t))
+	for range 3 {
+		if err := tee.WriteLogs(context.Background(), testRecords(10)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	recv := &otlpHTTPReceiver{}
 	srv := httptest.NewServer(recv)
@@ -330,6 +335,40 @@ func TestApplyKeepsWhatWasQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the queued records after the reload", func() bool { return recv.records() == 30 })
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	if len(recv.accepted) != 1 {
+		t.Errorf("3 queued batches sent in %d requests, want 1 (merged up to max_batch_size)", len(recv.accepted))
+	}
+}
+
+// TestLargeBatchesAreSplit: a batch whose request would be over max_batch_size goes as
+// several requests under it (receivers cap a message, gRPC's default at 4 MiB).
+func TestLargeBatchesAreSplit(t *testing.T) {
+	recv := &otlpHTTPReceiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	const maxBatch = 64 << 10
+	f, set := newTestForwarder(t, t.TempDir(), EndpointOptions{Name: "h", Protocol: ProtocolHTTP, Endpoint: srv.URL,
+		Headers: map[string]string{"X-Scope-OrgID": "team-a"}, MaxBatchBytes: maxBatch})
+	tee := f.LogSink(openLogStore(t))
+	if err := tee.WriteLogs(context.Background(), testRecords(5000)); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if err := tee.WriteLogs(context.Background(), testRecords(10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "every record at the receiver", func() bool { return recv.records() == 5200 })
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	if recv.maxBody > maxBatch || len(recv.accepted) < 4 {
+		t.Errorf("%d requests, the largest %d bytes; want several of at most %d", len(recv.accepted), recv.maxBody, maxBatch)
+	}
+	if n := counter(set, `vigil_forward_queued_total{endpoint="h",signal="logs"}`); n != 5200 {
+		t.Errorf("queued %d", n)
+	}
 }
 
 func TestParseRetryAfter(t *testing.T) {

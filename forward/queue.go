@@ -287,35 +287,73 @@ func (q *Queue) OldestTime() time.Time {
 	return time.Time{}
 }
 
+// Payload is one OTLP export request (protobuf) and the number of items in it.
+type Payload struct {
+	Items int
+	Bytes []byte
+}
+
 // Append adds one batch (an OTLP export request in protobuf) of items of sig, and returns
-// once it is fsynced. A full queue drops its oldest segments first (drop_oldest) or takes it
-// anyway (backpressure: the caller asked Full before storing the batch anywhere). The queue
-// does not keep payload.
+// once it is fsynced. See AppendAll.
 func (q *Queue) Append(sig Signal, items int, payload []byte, now time.Time) error {
-	e := entry{signal: sig, items: items, time: now, payload: payload}
-	if len(payload) > 512 {
-		e.flags, e.payload = flagZstd, q.enc.EncodeAll(payload, make([]byte, 0, len(payload)/4))
+	dropped, err := q.AppendAll(sig, []Payload{{Items: items, Bytes: payload}}, now)
+	if err == nil && dropped > 0 {
+		return fmt.Errorf("%w: max_size %d", ErrEntryTooLarge, q.opts.MaxBytes)
 	}
-	rec := appendEntry(make([]byte, 0, entryHeaderLen+entryMetaLen+len(e.payload)), e)
-	if len(rec)-entryHeaderLen > maxEntryBytes || int64(len(rec)) > q.opts.MaxBytes {
-		return fmt.Errorf("%w: %d bytes, max_size %d", ErrEntryTooLarge, len(rec), q.opts.MaxBytes)
+	return err
+}
+
+// AppendAll adds payloads of sig as consecutive entries and returns once they are fsynced
+// (one fsync for all, shared with concurrent appenders). A full queue drops its oldest
+// segments first (drop_oldest) or takes them anyway (backpressure: the caller asked Full
+// before storing the batch anywhere). A payload larger than the whole queue is left out; the
+// items of those are returned. The queue does not keep the payloads.
+func (q *Queue) AppendAll(sig Signal, ps []Payload, now time.Time) (tooLarge int, err error) {
+	recs := make([][]byte, 0, len(ps))
+	for _, p := range ps {
+		e := entry{signal: sig, items: p.Items, time: now, payload: p.Bytes}
+		if len(p.Bytes) > 512 {
+			e.flags, e.payload = flagZstd, q.enc.EncodeAll(p.Bytes, make([]byte, 0, len(p.Bytes)/4))
+		}
+		rec := appendEntry(make([]byte, 0, entryHeaderLen+entryMetaLen+len(e.payload)), e)
+		if len(rec)-entryHeaderLen > maxEntryBytes || int64(len(rec)) > q.opts.MaxBytes {
+			tooLarge += p.Items
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	if len(recs) == 0 {
+		return tooLarge, nil
 	}
 
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return ErrClosed
+		return tooLarge, ErrClosed
 	}
+	for _, rec := range recs {
+		if err := q.writeLocked(rec); err != nil {
+			q.mu.Unlock()
+			return tooLarge, err
+		}
+	}
+	target := q.written
+	close(q.notify)
+	q.notify = make(chan struct{})
+	q.mu.Unlock()
+	return tooLarge, q.syncTo(target)
+}
+
+// writeLocked writes one encoded entry at the end of the queue. Called with mu.
+func (q *Queue) writeLocked(rec []byte) error {
 	if q.opts.OnFull == DropOldest {
 		if err := q.makeRoom(int64(len(rec))); err != nil {
-			q.mu.Unlock()
 			return err
 		}
 	}
 	last := &q.segs[len(q.segs)-1]
 	if last.size > 0 && last.size+int64(len(rec)) > q.opts.SegmentBytes {
 		if err := q.roll(); err != nil {
-			q.mu.Unlock()
 			return err
 		}
 		last = &q.segs[len(q.segs)-1]
@@ -324,17 +362,12 @@ func (q *Queue) Append(sig Signal, items int, payload []byte, now time.Time) err
 		// Cut a partial write back out, so the segment stays readable to its end.
 		_ = q.w.Truncate(last.size)
 		_, _ = q.w.Seek(last.size, 0)
-		q.mu.Unlock()
 		return fmt.Errorf("append to forward queue: %w", err)
 	}
 	last.size += int64(len(rec))
 	q.total += int64(len(rec))
 	q.written += uint64(len(rec))
-	target := q.written
-	close(q.notify)
-	q.notify = make(chan struct{})
-	q.mu.Unlock()
-	return q.syncTo(target)
+	return nil
 }
 
 // syncTo returns once the first target bytes appended since open are fsynced; concurrent

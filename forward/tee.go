@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/vigilhq/vigil/logs"
@@ -48,27 +50,13 @@ func (t *LogTee) WriteLogs(ctx context.Context, b []logs.Record) error {
 	if err := t.next.WriteLogs(ctx, b); err != nil {
 		return err
 	}
-	now := time.Now()
-	var shared []byte
-	var errs []error
-	for _, ep := range eps {
+	return f.enqueueEach(eps, SignalLogs, func(ep *endpoint) ([]Payload, error) {
 		sel := filterLogs(ep.opts.Filter, b)
-		if len(sel) == 0 {
-			continue
-		}
-		req := shared
-		if req == nil || !ep.opts.Filter.empty() {
-			if req, err = plogotlp.NewExportRequestFromLogs(logsToPlog(sel)).MarshalProto(); err != nil {
-				errs = append(errs, fmt.Errorf("encode logs for forwarding: %w", err))
-				continue
-			}
-			if ep.opts.Filter.empty() {
-				shared = req
-			}
-		}
-		errs = append(errs, f.enqueue(ep, SignalLogs, len(sel), req, now))
-	}
-	return errors.Join(errs...)
+		return splitEncode(sel, ep.opts.MaxBatchBytes, func(recs []logs.Record) ([]byte, int, error) {
+			req, err := plogotlp.NewExportRequestFromLogs(logsToPlog(recs)).MarshalProto()
+			return req, len(recs), err
+		})
+	})
 }
 
 // TraceTee is LogTee for spans: an ingest.TraceSink. Its refusal for a full queue carries a
@@ -93,25 +81,92 @@ func (t *TraceTee) WriteSpans(ctx context.Context, spans []traces.Span) error {
 	if err := t.next.WriteSpans(ctx, spans); err != nil {
 		return err
 	}
+	return f.enqueueEach(eps, SignalTraces, func(ep *endpoint) ([]Payload, error) {
+		sel := filterSpans(ep.opts.Filter, spans)
+		return splitEncode(sel, ep.opts.MaxBatchBytes, func(ss []traces.Span) ([]byte, int, error) {
+			req, err := ptraceotlp.NewExportRequestFromTraces(traces.ToPtrace(ss)).MarshalProto()
+			return req, len(ss), err
+		})
+	})
+}
+
+// ForwardMetrics queues an OTLP metrics request, already appended locally, for every endpoint
+// taking metrics (filtered by resource attributes). It does not keep md.
+func (f *Forwarder) ForwardMetrics(_ context.Context, md pmetric.Metrics) error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var eps []*endpoint
+	for _, ep := range f.eps {
+		if ep.opts.selects(SignalMetrics) {
+			eps = append(eps, ep)
+		}
+	}
+	return f.enqueueEach(eps, SignalMetrics, func(ep *endpoint) ([]Payload, error) {
+		sel := filterMetrics(ep.opts.Filter, md).ResourceMetrics()
+		idx := make([]int, sel.Len())
+		for i := range idx {
+			idx[i] = i
+		}
+		// Split between resources; one resource's metrics stay in one request.
+		return splitEncode(idx, ep.opts.MaxBatchBytes, func(is []int) ([]byte, int, error) {
+			part := pmetric.NewMetrics()
+			for _, i := range is {
+				sel.At(i).CopyTo(part.ResourceMetrics().AppendEmpty())
+			}
+			req, err := pmetricotlp.NewExportRequestFromMetrics(part).MarshalProto()
+			return req, part.DataPointCount(), err
+		})
+	})
+}
+
+// enqueueEach appends, for each endpoint, the requests encode makes of a batch. Endpoints
+// with no filter and the same batch size share one encoding.
+func (f *Forwarder) enqueueEach(eps []*endpoint, sig Signal, encode func(*endpoint) ([]Payload, error)) error {
 	now := time.Now()
-	var shared []byte
+	shared := map[int][]Payload{} // by MaxBatchBytes, for endpoints without a filter
 	var errs []error
 	for _, ep := range eps {
-		sel := filterSpans(ep.opts.Filter, spans)
-		if len(sel) == 0 {
-			continue
-		}
-		req := shared
-		if req == nil || !ep.opts.Filter.empty() {
-			if req, err = ptraceotlp.NewExportRequestFromTraces(traces.ToPtrace(sel)).MarshalProto(); err != nil {
-				errs = append(errs, fmt.Errorf("encode spans for forwarding: %w", err))
+		ps, ok := shared[ep.opts.MaxBatchBytes]
+		if !ok || !ep.opts.Filter.empty() {
+			var err error
+			if ps, err = encode(ep); err != nil {
+				errs = append(errs, fmt.Errorf("encode %s for forwarding to %q: %w", sig, ep.opts.Name, err))
 				continue
 			}
 			if ep.opts.Filter.empty() {
-				shared = req
+				shared[ep.opts.MaxBatchBytes] = ps
 			}
 		}
-		errs = append(errs, f.enqueue(ep, SignalTraces, len(sel), req, now))
+		errs = append(errs, f.enqueue(ep, sig, ps, now))
 	}
 	return errors.Join(errs...)
+}
+
+// splitEncode encodes items as one request, or, when that is over maxBytes, as several, each
+// at most maxBytes unless it holds one item.
+func splitEncode[T any](items []T, maxBytes int, encode func([]T) ([]byte, int, error)) ([]Payload, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	b, n, err := encode(items)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	if len(b) <= maxBytes || len(items) == 1 {
+		return []Payload{{Items: n, Bytes: b}}, nil
+	}
+	parts := (len(b) + maxBytes - 1) / maxBytes
+	size := max(1, len(items)/parts) // a little under maxBytes each, items being alike
+	var out []Payload
+	for i := 0; i < len(items); i += size {
+		ps, err := splitEncode(items[i:min(i+size, len(items))], maxBytes, encode)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps...)
+	}
+	return out, nil
 }
