@@ -27,9 +27,9 @@ import (
 // routing configuration. An empty ListenAddress is no cluster. Zero durations take the
 // defaults shown, which are Alertmanager's.
 type ClusterOptions struct {
-	// ListenAddress is host:port for the gossip (TCP and UDP on the same port).
+	// ListenAddress is ip:port for the gossip (TCP and UDP on the same port).
 	ListenAddress string
-	// AdvertiseAddress is host:port the peers reach this one at; default: derived from
+	// AdvertiseAddress is ip:port the peers reach this one at; default: derived from
 	// ListenAddress (which must then not be a wildcard address on a multi-homed host).
 	AdvertiseAddress string
 	// Peers are host:port of the other instances (names are resolved, as Alertmanager's

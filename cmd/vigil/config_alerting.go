@@ -115,23 +115,26 @@ func (a *AlertingConfig) validate(bad func(key, format string, args ...any)) {
 }
 
 func (c *AlertingClusterConfig) validate(bad func(key, format string, args ...any)) {
-	hostPort := func(key, v string) {
-		if _, port, err := net.SplitHostPort(v); err != nil {
+	// memberlist binds and advertises IP addresses; peers may be names (resolved at start).
+	hostPort := func(key, v string, ip bool) {
+		if host, port, err := net.SplitHostPort(v); err != nil {
 			bad(key, "%q: %v", v, err)
 		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 			bad(key, "%q: port %q is not a number", v, port)
+		} else if ip && net.ParseIP(host) == nil {
+			bad(key, "%q: %q is not an IP address", v, host)
 		}
 	}
 	if c.Listen != "" {
-		hostPort("alerting.cluster.listen", c.Listen)
+		hostPort("alerting.cluster.listen", c.Listen, true)
 	} else if len(c.Peers) > 0 {
 		bad("alerting.cluster.peers", "needs alerting.cluster.listen (no cluster without it)")
 	}
 	if c.Advertise != "" {
-		hostPort("alerting.cluster.advertise", c.Advertise)
+		hostPort("alerting.cluster.advertise", c.Advertise, true)
 	}
 	for _, p := range c.Peers {
-		hostPort("alerting.cluster.peers", p)
+		hostPort("alerting.cluster.peers", p, false)
 	}
 	for _, d := range []struct {
 		key string

@@ -252,6 +252,11 @@ func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
 			want: []string{`key "alerting.cluster.listen"`, "missing port"},
 		},
 		{
+			name: "alerting cluster advertises a name",
+			file: "alerting:\n  cluster:\n    listen: 0.0.0.0:9094\n    advertise: vigil-a:9094\n",
+			want: []string{"line 4", `key "alerting.cluster.advertise"`, "not an IP address"},
+		},
+		{
 			name: "broken YAML",
 			file: "data_dir: [unclosed\n",
 			want: []string{"vigil.yml", "line"},
