@@ -23,9 +23,9 @@ import (
 // with its budget-remaining and burn-rate series over its window, for a burn-down chart),
 // answering {"status":"success","data":...} as Prometheus's API does. Both take an optional
 // `time` (RFC 3339 or Unix seconds; default now). Values come from the series the generated
-// rules record (the window's error ratio straight from the SLI when nothing is recorded yet,
-// and always for calendar windows, whose range is the elapsed part of the period), and the
-// alert state from the ALERTS series of the burn-rate alerts. set is called once per request;
+// rules record (the window's error ratio from raw samples, straight from the SLI, until the
+// recorded 5m series cover the window; see windowRatio), and the alert state from the ALERTS
+// series of the burn-rate alerts. set is called once per request;
 // it returns the SLOs in force.
 func NewAPI(engine promql.QueryEngine, q storage.Queryable, set func() *Set) http.Handler {
 	a := &api{engine: engine, q: q, set: set, now: time.Now}

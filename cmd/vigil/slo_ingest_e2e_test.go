@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/prometheus/prometheus/storage/remote"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -36,9 +38,9 @@ import (
 
 // sloApp starts Vigil from a config directory holding the given files; extra is appended to
 // vigil.yml.
-func sloApp(t *testing.T, files map[string]string, extra string) (base string, a *app) {
+func sloApp(t *testing.T, files map[string]string, extra string) (base string, a *app, dir string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir = t.TempDir()
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -54,7 +56,7 @@ func sloApp(t *testing.T, files map[string]string, extra string) (base string, a
 	})
 	base = waitAddr(t, a)
 	eventually(t, "ready", func() bool { code, _ := get(t, base+"/readyz"); return code == 200 })
-	return base, a
+	return base, a, dir
 }
 
 // sloStatus is the part of /api/v1/slos/{name} these tests read.
@@ -135,8 +137,19 @@ func writeHistory(t *testing.T, base string, from, to time.Time, step, batch tim
 				ts[i].Samples = append(ts[i].Samples, prompb.Sample{Timestamp: at.UnixMilli(), Value: s.value(at)})
 			}
 		}
-		if err := remoteWriteV1(t, base, ts...); err != nil {
-			t.Fatalf("remote write of the history from %s: %v", lo.Format(time.RFC3339), err)
+		// As Prometheus's queue manager does, a recoverable failure (a network error, 5xx,
+		// 429) is retried: the samples are idempotent. Seen once in a loaded full run: EOF.
+		for attempt := 1; ; attempt++ {
+			err := remoteWriteV1(t, base, ts...)
+			if err == nil {
+				break
+			}
+			var rec remote.RecoverableError
+			if !errors.As(err, &rec) || attempt == 5 {
+				t.Fatalf("remote write of the history from %s (attempt %d): %v", lo.Format(time.RFC3339), attempt, err)
+			}
+			t.Logf("remote write of the history from %s (attempt %d): %v; retrying", lo.Format(time.RFC3339), attempt, err)
+			time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
 		}
 	}
 }
@@ -150,7 +163,7 @@ func writeHistory(t *testing.T, base string, from, to time.Time, step, batch tim
 // and 12.5 failures a step for 50 minutes two days ago (50 bad one-minute slices).
 func TestSLOBudgetThroughRemoteWrite(t *testing.T) {
 	t.Parallel()
-	base, _ := sloApp(t, map[string]string{"slos.yml": `slos:
+	base, _, _ := sloApp(t, map[string]string{"slos.yml": `slos:
   - name: rolling
     service: api
     objective: 99.9
@@ -330,7 +343,7 @@ func sampleTimes(t *testing.T, base, sel string, from, to time.Time) []time.Time
 func TestSLOFastBurnPageThroughTheRouter(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
-	base, _ := sloApp(t, map[string]string{
+	base, _, _ := sloApp(t, map[string]string{
 		"slos.yml": `slos:
   - name: checkout-page
     service: checkout
@@ -445,7 +458,7 @@ func TestSLOFastBurnPageThroughTheRouter(t *testing.T) {
 // so the ratios are exact.
 func TestSLOFromSpanMetricsMatchesOTLP(t *testing.T) {
 	t.Parallel()
-	base, a := sloApp(t, map[string]string{"slos.yml": "slos:\n  - {name: checkout, service: checkout, objective: 99.9}\n"},
+	base, a, _ := sloApp(t, map[string]string{"slos.yml": "slos:\n  - {name: checkout, service: checkout, objective: 99.9}\n"},
 		"slo:\n  files: [slos.yml]\nalerting:\n  evaluation_interval: 1s\ntraces:\n  span_metrics:\n    flush_interval: 1s\n")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -514,7 +527,7 @@ func TestSLOFromSpanMetricsMatchesOTLP(t *testing.T) {
 func TestGoldenSignalsThroughIngest(t *testing.T) {
 	t.Parallel()
 	h := newHook(t)
-	base, a := sloApp(t, map[string]string{"alertmanager.yml": routeTo(h)}, `alerting:
+	config := `alerting:
   evaluation_interval: 1s
   config_file: alertmanager.yml
 traces:
@@ -528,7 +541,8 @@ slo:
     traffic: {for: 2s}
     errors: {for: 2s}
     saturation: {for: 2s, query: 'max by (service_name) (e2e_cpu_utilization)'}
-`)
+`
+	base, a, dir := sloApp(t, map[string]string{"alertmanager.yml": routeTo(h)}, config)
 
 	// Traffic: "steady" keeps 10 requests a second, "dropping" falls from 10 to 2 for the
 	// last 10 minutes. Saturation: "hot" at 95%, "steady" at 50%.
@@ -628,4 +642,39 @@ slo:
 	}
 	sort.Strings(got)
 	t.Logf("fired: %s", strings.Join(got, ", "))
+
+	// A reload that tolerates 50% errors from "failing" (a per-service override in the config
+	// file) takes its error alert off; the others keep firing.
+	configIn(t, dir, config+"    services: [{name: failing, errors: {threshold: 0.5}}]\n") // rewrites vigil.yml
+	code, body := post(t, base+"/-/reload", "text/plain", nil)
+	if code != http.StatusOK {
+		t.Fatalf("POST /-/reload: %d %s", code, body)
+	}
+	if _, rules := get(t, base+"/api/v1/rules"); !strings.Contains(rules, `service_name=\"failing\"`) {
+		t.Errorf("/api/v1/rules after the reload has no rule of its own for failing:\n%s", rules)
+	}
+	activeErrors := func() (failing, others bool) {
+		_, alerts := get(t, base+"/api/v1/alerts")
+		var r struct {
+			Data struct {
+				Alerts []struct{ Labels map[string]string }
+			}
+		}
+		if err := json.Unmarshal([]byte(alerts), &r); err != nil {
+			t.Fatalf("/api/v1/alerts: %v %s", err, alerts)
+		}
+		for _, al := range r.Data.Alerts {
+			switch {
+			case al.Labels["alertname"] == "GoldenSignalErrors" && al.Labels["service"] == "failing":
+				failing = true
+			case al.Labels["alertname"] == "GoldenSignalLatency" && al.Labels["service"] == "slow":
+				others = true
+			}
+		}
+		return failing, others
+	}
+	eventually(t, "the error alert of failing gone after the reload", func() bool { f, _ := activeErrors(); return !f })
+	if _, others := activeErrors(); !others {
+		t.Error("the latency alert of slow stopped after a reload that did not touch it")
+	}
 }
