@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -458,4 +460,78 @@ func TestForwardResumesAfterRestart(t *testing.T) {
 			t.Fatalf("trace %s has %d spans at the receiver, want 3", id, n)
 		}
 	}
+}
+
+// TestForwardQueueSurvivesKill9: every line acknowledged by a Vigil whose endpoint is down is
+// in its queue on disk: after a SIGKILL and a restart with the endpoint up, each one arrives.
+func TestForwardQueueSurvivesKill9(t *testing.T) {
+	dir := t.TempDir()
+	recvCfg := testConfig(t)
+	recvCfg.OTLPGRPCListen = deadAddr(t)
+	cfgPath := writeConfig(t, fmt.Sprintf(`forward:
+  otlp:
+    - {name: later, endpoint: %q, tls: {insecure: true}, signals: [logs], retry_initial_interval: 100ms, retry_max_interval: 1s}
+`, recvCfg.OTLPGRPCListen))
+	p := startVigil(t, "--data-dir", dir, "--config", cfgPath)
+	base := "http://" + p.waitReady(t)
+
+	const maxLines = 4000
+	var (
+		mu    sync.Mutex
+		acked []int
+		wg    sync.WaitGroup
+	)
+	start := time.Now().UTC()
+	for w := range 4 {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 5 * time.Second}
+			for i := w; i < maxLines; i += 4 {
+				line := fmt.Sprintf(`{"ts":%q,"service":"kill9","msg":"queued line","n":%d}`, start.Format(time.RFC3339Nano), i)
+				resp, err := client.Post(base+"/api/v1/logs", "application/x-ndjson", strings.NewReader(line))
+				if err != nil {
+					return // the process is gone
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					mu.Lock()
+					acked = append(acked, i)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(1500 * time.Millisecond)
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	p.waitExit(t, 5*time.Second)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d lines acknowledged before the kill; the test proves nothing", len(acked))
+	}
+
+	recv := &receiverVigil{cfg: recvCfg}
+	recv.start(t)
+	p2 := startVigil(t, "--data-dir", dir, "--config", cfgPath)
+	p2.waitReady(t)
+	have := map[int]bool{}
+	waitFor(t, "every acknowledged line at the receiver", 60*time.Second, func() bool {
+		_, body := get(t, fmt.Sprintf("%s/api/v1/logs/query?q=service:kill9&start=%d&end=%d&limit=5000", recv.base,
+			start.Add(-time.Minute).Unix(), time.Now().Add(time.Minute).Unix()))
+		var r struct{ Data struct{ Lines []struct{ Raw string } } }
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatalf("log query: %v\n%s", err, body)
+		}
+		for _, l := range r.Data.Lines {
+			var rec struct{ N int }
+			if err := json.Unmarshal([]byte(l.Raw), &rec); err == nil {
+				have[rec.N] = true
+			}
+		}
+		for _, i := range acked {
+			if !have[i] {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("acknowledged %d lines before SIGKILL; all of them forwarded after the restart (%d lines arrived)", len(acked), len(have))
 }
