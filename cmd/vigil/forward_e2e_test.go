@@ -516,7 +516,9 @@ func TestForwardQueueSurvivesKill9(t *testing.T) {
 	waitFor(t, "every acknowledged line at the receiver", 60*time.Second, func() bool {
 		_, body := get(t, fmt.Sprintf("%s/api/v1/logs/query?q=service:kill9&start=%d&end=%d&limit=5000", recv.base,
 			start.Add(-time.Minute).Unix(), time.Now().Add(time.Minute).Unix()))
-		var r struct{ Data struct{ Lines []struct{ Raw string } } }
+		var r struct {
+			Data struct{ Lines []struct{ Raw string } }
+		}
 		if err := json.Unmarshal([]byte(body), &r); err != nil {
 			t.Fatalf("log query: %v\n%s", err, body)
 		}
