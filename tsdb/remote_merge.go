@@ -185,5 +185,15 @@ func (w *sourcesWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// Flush sends what is written so far; streamed answers (remote read) need it.
+func (w *sourcesWriter) Flush() {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer (flushes, deadlines).
 func (w *sourcesWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -19,13 +19,11 @@ func (d *DB) NotifyWALWrites(n wlog.WriteNotified) { d.db.SetWriteNotified(n) }
 func (d *DB) HeadMaxTime() int64 { return d.db.Head().MaxTime() }
 
 // SamplesAppended is the number of float and histogram samples appended to the head since
-// Open (Prometheus's prometheus_tsdb_head_samples_appended_total), or -1 if the store's
-// registry cannot be read.
+// Open (Prometheus's prometheus_tsdb_head_samples_appended_total; the family appears with
+// the first append).
 func (d *DB) SamplesAppended() float64 {
-	mfs, err := d.gatherer.Gather()
-	if err != nil {
-		return -1
-	}
+	// Gather returns what it could alongside an error about other families.
+	mfs, _ := d.gatherer.Gather()
 	for _, mf := range mfs {
 		if mf.GetName() != "prometheus_tsdb_head_samples_appended_total" {
 			continue
@@ -36,5 +34,5 @@ func (d *DB) SamplesAppended() float64 {
 		}
 		return n
 	}
-	return -1
+	return 0
 }

@@ -161,10 +161,6 @@ func (w *remoteWiring) feedRate(ctx context.Context, db *tsdb.DB) {
 		case <-t.C:
 		}
 		n := db.SamplesAppended()
-		if n < 0 || last < 0 {
-			last = n
-			continue
-		}
 		app := w.storage.Appender(ctx)
 		// The remote storage's appender only counts and tracks the newest timestamp: it
 		// stores nothing, so one call per sample costs a counter increment.
