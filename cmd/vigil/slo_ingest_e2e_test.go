@@ -156,7 +156,7 @@ func writeHistory(t *testing.T, base string, from, to time.Time, step, batch tim
 
 // TestSLOBudgetThroughRemoteWrite: a known error history sent with Prometheus's remote-write
 // client gives /api/v1/slos the hand-computed budget remaining, to 0.1 percentage point, for
-// occurrences over a 7d rolling window and over the calendar week, and for time slices.
+// occurrences and time slices, over a 7d rolling window and over the calendar week.
 //
 // The history ends at end (the last whole minute): 100.1 requests a minute, of which 0.1 fail
 // during [end-6d, end-60h) (3.5 days); a second pair of counters has 25 requests a 15 s step
@@ -184,6 +184,14 @@ func TestSLOBudgetThroughRemoteWrite(t *testing.T) {
     service: api
     objective: 99
     window: 7d
+    budgeting: timeslices
+    timeslice: {window: 1m, target: 95}
+    sli:
+      availability: {errors: e2e_ts_errors_total, total: e2e_ts_requests_total}
+  - name: calendar-slices
+    service: api
+    objective: 99
+    calendar: week
     budgeting: timeslices
     timeslice: {window: 1m, target: 95}
     sli:
@@ -242,6 +250,18 @@ func TestSLOBudgetThroughRemoteWrite(t *testing.T) {
 
 	slices := getSLO(t, base, "slices", end)
 	wantNear(t, "timeslices budget remaining", slices.BudgetRemaining, 1-(50.0/10080)/0.01, 0.001)
+	// The bad one-minute slices are the 50 minutes after badFrom; the week holds those after
+	// its start.
+	var bad, all float64
+	for m := weekStart.Add(time.Minute); !m.After(end); m = m.Add(time.Minute) {
+		all++
+		if m.After(badFrom) && !m.After(badFrom.Add(50*time.Minute)) {
+			bad++
+		}
+	}
+	calSlices := getSLO(t, base, "calendar-slices", end)
+	wantNear(t, fmt.Sprintf("calendar week timeslices budget remaining (%v bad slices of %v)", bad, all), calSlices.BudgetRemaining,
+		1-(bad/all)/0.01, 0.001)
 }
 
 // hook is a loopback Alertmanager webhook receiver.
