@@ -101,6 +101,7 @@ func (c cli) load() (Config, error) {
 		cfg.Web.resolvePaths(dirOf(c.configFile))
 		cfg.Auth.resolvePaths(dirOf(c.configFile))
 		cfg.TLS.resolvePaths(dirOf(c.configFile))
+		cfg.Query.resolvePaths(dirOf(c.configFile))
 		cfg.Forward.resolve(dirOf(c.configFile))
 	}
 	for _, f := range cliFlags {

@@ -122,6 +122,14 @@ func (s *MetricsSourceConfig) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// resolvePaths makes the sources' credential and TLS file paths relative to the config
+// file's directory, as Prometheus does for its remote_read blocks.
+func (q *QueryConfig) resolvePaths(dir string) {
+	for i := range q.MetricsSources {
+		q.MetricsSources[i].HTTPClientConfig.SetDirectory(dir)
+	}
+}
+
 func (q *QueryConfig) validate(bad func(key, format string, args ...any)) {
 	names := map[string]bool{}
 	for i, s := range q.MetricsSources {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestRemoteConfigErrorsAreLocated(t *testing.T) {
 
 // A source's HTTP client settings default as prometheus/common's do; its timeout is 30s.
 func TestMetricsSourceDefaults(t *testing.T) {
-	path := writeConfig(t, "query:\n  metrics_sources:\n    - {name: a, url: 'http://a:9090', headers: {X-Scope-OrgID: t1}}\n")
+	path := writeConfig(t, "query:\n  metrics_sources:\n    - {name: a, url: 'http://a:9090', headers: {X-Scope-OrgID: t1}, tls_config: {ca_file: ca.pem}}\n")
 	c, _ := parseArgs([]string{"--config", path}, &bytes.Buffer{})
 	cfg, err := c.load()
 	if err != nil {
@@ -49,8 +50,8 @@ func TestMetricsSourceDefaults(t *testing.T) {
 	if s.Timeout != defaultSourceTimeout || !s.HTTPClientConfig.FollowRedirects || !s.HTTPClientConfig.EnableHTTP2 || s.ReadRecent || s.Headers["X-Scope-OrgID"] != "t1" {
 		t.Fatalf("source = %+v", s)
 	}
-	if _, err := metricsSources(cfg.Query); err != nil {
-		t.Fatal(err)
+	if want := filepath.Join(filepath.Dir(path), "ca.pem"); s.HTTPClientConfig.TLSConfig.CAFile != want {
+		t.Errorf("ca_file = %q, want %q (relative to the config file)", s.HTTPClientConfig.TLSConfig.CAFile, want)
 	}
 }
 
