@@ -25,11 +25,12 @@ type Forwarder struct {
 
 	// mu is held for reading by every append (so an endpoint's queue is not closed under
 	// it) and for writing by Apply and Close.
-	mu     sync.RWMutex
-	eps    []*endpoint
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	closed bool
+	mu      sync.RWMutex
+	eps     []*endpoint
+	applied []EndpointOptions // what eps were started from
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closed  bool
 }
 
 type endpoint struct {
@@ -70,8 +71,43 @@ func New(dir string, set *metrics.Set, log *slog.Logger) *Forwarder {
 // Apply replaces the endpoints: the current senders stop (a batch in flight is sent again
 // later), their queues close, and the new endpoints' queues open (keeping what an endpoint of
 // the same name had queued) and their senders start. Queues of endpoints no longer listed stay
-// on disk, unsent.
+// on disk, unsent. Options are validated before anything stops; if a queue then fails to
+// open, the previous endpoints are started again and the error returned.
 func (f *Forwarder) Apply(opts []EndpointOptions) error {
+	seen := map[string]bool{}
+	for _, o := range opts {
+		if err := o.Validate(); err != nil {
+			return fmt.Errorf("forward endpoint %q: %w", o.Name, err)
+		}
+		if seen[o.Name] {
+			return fmt.Errorf("forward endpoint %q: listed twice", o.Name)
+		}
+		seen[o.Name] = true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
+	if err := f.stopLocked(); err != nil {
+		f.log.Warn("Closing the previous forward queues", "err", err)
+	}
+	if err := f.startLocked(opts); err != nil {
+		if rerr := f.startLocked(f.applied); rerr != nil {
+			f.log.Error("Restarting the previous forward endpoints failed: nothing is forwarded", "err", rerr)
+		}
+		return err
+	}
+	f.applied = opts
+	if len(opts) > 0 {
+		f.log.Info("Forwarding to OTLP endpoints", "endpoints", len(opts))
+	}
+	return nil
+}
+
+// startLocked opens the endpoints' queues and clients and starts their senders. Called with mu
+// held, nothing running.
+func (f *Forwarder) startLocked(opts []EndpointOptions) error {
 	var eps []*endpoint
 	fail := func(err error) error {
 		for _, ep := range eps {
@@ -80,16 +116,7 @@ func (f *Forwarder) Apply(opts []EndpointOptions) error {
 		}
 		return err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return ErrClosed
-	}
-	f.stopLocked()
 	for _, o := range opts {
-		if err := o.Validate(); err != nil {
-			return fail(fmt.Errorf("forward endpoint %q: %w", o.Name, err))
-		}
 		o = o.withDefaults()
 		name := o.Name
 		o.Queue.Dropped = func(sig Signal, reason string, n int) { f.m.dropped(name, sig, reason, n) }
@@ -126,9 +153,6 @@ func (f *Forwarder) Apply(opts []EndpointOptions) error {
 	for _, ep := range eps {
 		s := &sender{name: ep.opts.Name, opts: ep.opts, q: ep.q, exp: ep.exp, m: f.m, log: f.log}
 		f.wg.Go(func() { s.run(ctx) })
-	}
-	if len(eps) > 0 {
-		f.log.Info("Forwarding to OTLP endpoints", "endpoints", len(eps))
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -369,6 +371,30 @@ func TestLargeBatchesAreSplit(t *testing.T) {
 	if n := counter(set, `vigil_forward_queued_total{endpoint="h",signal="logs"}`); n != 5200 {
 		t.Errorf("queued %d", n)
 	}
+}
+
+// TestApplyThatFailsKeepsThePreviousEndpoints: a queue that cannot open refuses the new list
+// and the previous endpoints go on forwarding.
+func TestApplyThatFailsKeepsThePreviousEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	recv := &otlpHTTPReceiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	good := EndpointOptions{Name: "h", Protocol: ProtocolHTTP, Endpoint: srv.URL, Headers: map[string]string{"X-Scope-OrgID": "team-a"}}
+	f, _ := newTestForwarder(t, dir, good)
+	if err := os.WriteFile(filepath.Join(dir, "blocked"), nil, 0o644); err != nil { // not a directory
+		t.Fatal(err)
+	}
+	if err := f.Apply([]EndpointOptions{good, {Name: "blocked", Endpoint: "x:1"}}); err == nil {
+		t.Fatal("a queue directory that is a file was accepted")
+	}
+	if err := f.Apply([]EndpointOptions{{Name: "x", Protocol: "thrift", Endpoint: "x:1"}}); err == nil {
+		t.Fatal("an invalid endpoint was accepted")
+	}
+	if err := f.LogSink(openLogStore(t)).WriteLogs(context.Background(), testRecords(7)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the previous endpoint still forwarding", func() bool { return recv.records() == 7 })
 }
 
 func TestParseRetryAfter(t *testing.T) {
