@@ -410,6 +410,20 @@ func TestForwardFullQueue(t *testing.T) {
 		if st.Code() != grpccodes.ResourceExhausted || len(st.Details()) == 0 {
 			t.Errorf("OTLP gRPC traces with a full queue: %v (details %v)", err, st.Details())
 		}
+		// And OTLP metrics, before anything is appended.
+		md := pmetric.NewMetrics()
+		g := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		g.SetName("refused_gauge")
+		dp := g.SetEmptyGauge().DataPoints().AppendEmpty()
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(now))
+		dp.SetDoubleValue(1)
+		mbody, _ := pmetricotlp.NewExportRequestFromMetrics(md).MarshalProto()
+		if code, resp := post(t, base+"/api/v1/otlp/v1/metrics", "application/x-protobuf", mbody); code != 429 {
+			t.Errorf("OTLP metrics with a full queue: %d %s", code, resp)
+		}
+		if got := promQuery(t, base, "refused_gauge"); len(got) != 0 {
+			t.Errorf("a refused OTLP metrics request was stored: %v", got)
+		}
 		if n := selfMetric(t, base, `vigil_forward_refused_batches_total{endpoint="down",signal="logs"}`); n == 0 {
 			t.Error("refusals not counted")
 		}
