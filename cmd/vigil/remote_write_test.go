@@ -149,6 +149,19 @@ remote_write:
 	if v := metricValue(t, base, "prometheus_remote_storage_highest_timestamp_in_seconds"); v < float64(begin.Unix()) {
 		t.Errorf("prometheus_remote_storage_highest_timestamp_in_seconds = %v, want at least %d", v, begin.Unix())
 	}
+
+	// A reload without the remote stops its queue (and its metrics go with it).
+	plain, _, _ := strings.Cut(string(body), "\nremote_write:")
+	if err := os.WriteFile(filepath.Join(dir, "vigil.yml"), []byte(plain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err = http.Post(base+"/-/reload", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if v := metricValue(t, base, sent); resp.StatusCode != 200 || v != -1 {
+		t.Errorf("after a reload without remote_write: status %d, %s = %v, want 200 and no such series", resp.StatusCode, sent, v)
+	}
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
