@@ -579,7 +579,7 @@ func (q *Queue) read(pos position, seg segment, maxBytes int) (Batch, error) {
 			}
 			return Batch{}, err
 		}
-		if len(b.Payloads) > 0 && (e.signal != b.Signal || b.Bytes+len(e.payload) > maxBytes) {
+		if len(b.Payloads) > 0 && e.signal != b.Signal {
 			break
 		}
 		p := e.payload
@@ -590,6 +590,9 @@ func (q *Queue) read(pos position, seg segment, maxBytes int) (Batch, error) {
 				}
 				return Batch{}, fmt.Errorf("%w: %v", errTorn, err)
 			}
+		}
+		if len(b.Payloads) > 0 && b.Bytes+len(p) > maxBytes {
+			break
 		}
 		if len(b.Payloads) == 0 {
 			b.Signal, b.First = e.signal, e.time
