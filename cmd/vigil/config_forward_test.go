@@ -2,13 +2,20 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 )
 
 // Every forward.otlp value that cannot work is refused naming its key and line.
@@ -92,4 +99,50 @@ func TestForwardReload(t *testing.T) {
 		_, total := logQuery(t, recv.base, "service:reload", now.Add(-time.Hour), now.Add(time.Hour))
 		return total == 110
 	})
+}
+
+// TestForwardOverTLS: an OTLP/HTTP endpoint behind TLS is reached with the CA from tls.ca_file
+// (read when the endpoint starts) and gets the configured headers; without the CA the
+// handshake fails and nothing is delivered.
+func TestForwardOverTLS(t *testing.T) {
+	var mu sync.Mutex
+	records := 0
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		body, _ := io.ReadAll(zr)
+		req := plogotlp.NewExportRequest()
+		if err := req.UnmarshalProto(body); err != nil || r.URL.Path != "/otlp/v1/logs" || r.Header.Get("X-Scope-OrgID") != "team-a" {
+			http.Error(w, fmt.Sprintf("bad request %s: %v", r.URL.Path, err), 400)
+			return
+		}
+		mu.Lock()
+		records += req.Logs().LogRecordCount()
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ep := func(name string, tls ForwardTLSConfig) ForwardOTLPConfig {
+		return fastRetry(ForwardOTLPConfig{Name: name, Protocol: "http/protobuf", Endpoint: srv.URL + "/otlp",
+			Headers: map[string]string{"X-Scope-OrgID": "team-a"}, TLS: tls, Signals: []string{"logs"}})
+	}
+	_, base, _ := forwardApp(t, "", ep("tls", ForwardTLSConfig{CAFile: caFile}), ep("untrusted", ForwardTLSConfig{}))
+	sendLines(t, base, logLines("tls", 0, 25, time.Now()))
+	waitFor(t, "25 records over TLS", 30*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return records == 25
+	})
+	waitFor(t, "the untrusted endpoint retrying", 30*time.Second, func() bool {
+		return selfMetric(t, base, `vigil_forward_retries_total{endpoint="untrusted",signal="logs"}`) > 0
+	})
+	if n := selfMetric(t, base, `vigil_forward_sent_total{endpoint="untrusted",signal="logs"}`); n != 0 {
+		t.Errorf("%v records sent to a server whose certificate is not trusted", n)
+	}
 }
