@@ -3,11 +3,17 @@
 //
 // Data flow: ingest -> forward tee -> {local store, remote}. The tee wraps the ingest sinks
 // (LogSink, TraceSink) and the OTLP metrics receiver: once the local store says a batch is
-// durable, the batch is encoded as an OTLP export request and appended to the on-disk queue of
-// every endpoint that selects its signal and passes its filters, before the client is
-// answered. One sender per endpoint reads its queue from the head, sends batches over OTLP gRPC
-// or OTLP/HTTP, retries with exponential backoff (honouring Retry-After and gRPC RetryInfo),
-// and moves the head on once the remote accepted or permanently refused a batch.
+// durable, the batch is encoded as OTLP export requests (split to stay under the endpoint's
+// max_batch_size) and appended to the on-disk queue of every endpoint that selects its signal,
+// keeping what passes its filters, before the client is answered. One sender per endpoint
+// reads its queue from the head, merges queued requests up to max_batch_size, sends them over
+// OTLP gRPC or OTLP/HTTP, retries with exponential backoff (honouring Retry-After and gRPC
+// RetryInfo), and moves the head on once the remote accepted or permanently refused them.
+//
+// The queue's fsync policy: every append is fsynced before the tee returns (concurrent
+// appends share one fsync); segment creation fsyncs the directory; the head position
+// ("cursor") is rewritten by rename after each delivery without fsync, so a crash can only
+// make it older, never lose data.
 //
 // It owns the queue format (segment files under <data_dir>/forward/<endpoint>/) and the
 // senders; it must not know how the local stores keep data, only their value types
