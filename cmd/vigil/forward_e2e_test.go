@@ -16,6 +16,8 @@ import (
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -231,6 +233,31 @@ func TestForwardToAnotherVigil(t *testing.T) {
 		t.Fatalf("Loki push: %d %s", code, resp)
 	}
 	lines += 2
+	esDoc := fmt.Sprintf(`{"@timestamp":%q,"message":"es bulk line","service":"checkout","log":{"level":"warn"}}`, now.Format(time.RFC3339Nano))
+	if code, resp := post(t, base+"/es/_bulk", "application/x-ndjson", []byte(`{"create":{"_index":"filebeat-8.17.0"}}`+"\n"+esDoc+"\n")); code != 200 || !strings.Contains(resp, `"errors":false`) {
+		t.Fatalf("ES bulk: %d %s", code, resp)
+	}
+	lines++
+	// OTLP logs with a resource, a scope, typed attributes and an event name.
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "checkout")
+	rl.Resource().Attributes().PutStr("host.name", "node-7")
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName("payments")
+	lr := sl.LogRecords().AppendEmpty()
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(now))
+	lr.SetSeverityNumber(plog.SeverityNumberError)
+	lr.Body().SetStr("otlp line")
+	lr.SetEventName("card.declined")
+	lr.Attributes().PutInt("attempt", 3)
+	lr.Attributes().PutBool("retry", true)
+	lr.SetTraceID(pcommon.TraceID{1, 2, 3})
+	lbody, _ := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+	if code, resp := post(t, "http://"+fwd.otlp.HTTPAddr().String()+"/v1/logs", "application/x-protobuf", lbody); code != 200 {
+		t.Fatalf("OTLP logs: %d %s", code, resp)
+	}
+	lines++
 	traceIDs = append(traceIDs, sendTrace(t, grpcAddr, 0))
 	zipkinID := "5af7183fb1d4cf5f0000000000000001"
 	if code, resp := post(t, base+"/api/v2/spans", "application/json", []byte(fmt.Sprintf(
@@ -286,6 +313,27 @@ func TestForwardToAnotherVigil(t *testing.T) {
 	for k, v := range want {
 		if line[k] != v {
 			t.Errorf("forwarded line: %s = %v (%T), want %v; line %s", k, line[k], line[k], v, raws[0])
+		}
+	}
+	// Lines from the other protocols, in detail.
+	for q, want := range map[string]map[string]any{
+		`"es bulk line"`: {"level": "warn", "service": "checkout"},
+		`"otlp line"`: {"level": "error", "service": "checkout", "host.name": "node-7", "otel.scope.name": "payments",
+			"event.name": "card.declined", "attempt": 3.0, "retry": true, "trace_id": "01020300000000000000000000000000"},
+		`"loki line two"`: {"level": "error", "service": "checkout"},
+	} {
+		raws, _ := logQuery(t, recv.base, q, now.Add(-time.Hour), time.Now().Add(time.Hour))
+		if len(raws) != 1 {
+			t.Fatalf("%s at the receiver: %q", q, raws)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(raws[0]), &got); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s at the receiver: %s = %v, want %v (%s)", q, k, got[k], v, raws[0])
+			}
 		}
 	}
 	waitFor(t, "the forwarded OTLP metric", 60*time.Second, func() bool {
