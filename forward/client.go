@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -151,7 +152,14 @@ func newGRPCExporter(o EndpointOptions) (*grpcExporter, error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(creds), grpc.WithUserAgent("vigil-forward"))
+	// gRPC reconnects on its own backoff, by default up to 120 s between attempts: bound it by
+	// the endpoint's retry_max_interval, so a returning endpoint gets data as soon as a retry
+	// would send it.
+	bo := backoff.DefaultConfig
+	bo.BaseDelay = min(o.RetryInitial, bo.BaseDelay)
+	bo.MaxDelay = o.RetryMax
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(creds), grpc.WithUserAgent("vigil-forward"),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: o.Timeout}))
 	if err != nil {
 		return nil, fmt.Errorf("gRPC client for %s: %w", o.Endpoint, err)
 	}
