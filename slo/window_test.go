@@ -312,3 +312,33 @@ func BenchmarkWindowRule(b *testing.B) {
 		})
 	}
 }
+
+// Which SLO windows are derived from the recorded 5m series, and how late those series may
+// begin and still cover a range.
+func TestWindowDerivation(t *testing.T) {
+	f := func(window time.Duration, calendar Calendar, alerts []BurnAlert, want bool) {
+		t.Helper()
+		s := &SLO{Window: Window{Rolling: window, Calendar: calendar}, BurnAlerts: alerts}
+		if got := s.windowFromRecorded(); got != want {
+			t.Errorf("window %s %s with alerts %v: derived %v, want %v", window, calendar, alerts, got, want)
+		}
+	}
+	f(30*24*time.Hour, "", DefaultBurnAlerts(), true)
+	f(0, CalendarWeek, DefaultBurnAlerts(), true)
+	f(72*time.Hour, "", nil, false)                                                         // a fixed recorded window: raw, as before
+	f(5*time.Minute, "", nil, false)                                                        // the base window itself
+	f(10*time.Minute, "", []BurnAlert{{Long: 10 * time.Minute, Short: time.Minute}}, false) // an alert's window
+	f(10*time.Minute, "", nil, true)
+
+	g := func(rng, want time.Duration) {
+		t.Helper()
+		if got := coverageTolerance(rng); got != want {
+			t.Errorf("coverageTolerance(%s) = %s, want %s", rng, got, want)
+		}
+	}
+	g(30*24*time.Hour, 43*time.Minute+12*time.Second)
+	g(7*24*time.Hour, 10*time.Minute+4800*time.Millisecond)
+	g(24*time.Hour, 10*time.Minute)
+	g(time.Hour, 6*time.Minute)
+	g(10*time.Minute, time.Minute)
+}
