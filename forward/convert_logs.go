@@ -60,18 +60,22 @@ func logsToPlog(recs []logs.Record) plog.Logs {
 	resources := map[string]plog.ResourceLogs{}
 	scopes := map[scopeKey]plog.ScopeLogs{}
 	var key strings.Builder
+	var class []fieldClass // per field of the record at hand
 	for i := range recs {
 		r := &recs[i]
+		class = class[:0]
 		key.Reset()
 		key.WriteString(r.Service)
 		var scopeName, scopeVersion string
 		for _, f := range r.Fields {
-			switch {
-			case f.Key == "otel.scope.name":
+			c := classify(f.Key)
+			class = append(class, c)
+			switch c {
+			case fieldScopeName:
 				scopeName = f.Value
-			case f.Key == "otel.scope.version":
+			case fieldScopeVersion:
 				scopeVersion = f.Value
-			case isResourceKey(f.Key) && f.Key != "service.name":
+			case fieldResource:
 				key.WriteByte(0)
 				key.WriteString(f.Key)
 				key.WriteByte(1)
@@ -86,8 +90,8 @@ func logsToPlog(recs []logs.Record) plog.Logs {
 			if r.Service != "" {
 				attrs.PutStr("service.name", r.Service)
 			}
-			for _, f := range r.Fields {
-				if isResourceKey(f.Key) && f.Key != "service.name" {
+			for j, f := range r.Fields {
+				if class[j] == fieldResource {
 					putField(attrs, f)
 				}
 			}
@@ -117,18 +121,46 @@ func logsToPlog(recs []logs.Record) plog.Logs {
 			lr.SetSpanID(pcommon.SpanID(b))
 		}
 		attrs := lr.Attributes()
-		for _, f := range r.Fields {
-			switch {
-			case f.Key == "otel.scope.name" || f.Key == "otel.scope.version" || f.Key == "service.name":
-			case f.Key == "event.name":
+		attrs.EnsureCapacity(len(r.Fields))
+		for j, f := range r.Fields {
+			switch class[j] {
+			case fieldEventName:
 				lr.SetEventName(f.Value)
-			case isResourceKey(f.Key):
-			default:
+			case fieldRecord:
 				putField(attrs, f)
 			}
 		}
 	}
 	return ld
+}
+
+// fieldClass is where a record's field goes in OTLP.
+type fieldClass uint8
+
+const (
+	fieldRecord fieldClass = iota
+	fieldResource
+	fieldScopeName
+	fieldScopeVersion
+	fieldEventName
+	fieldSkip // service.name: the record's Service already
+)
+
+func classify(k string) fieldClass {
+	switch k {
+	case "otel.scope.name":
+		return fieldScopeName
+	case "otel.scope.version":
+		return fieldScopeVersion
+	case "event.name":
+		return fieldEventName
+	case "service.name":
+		return fieldSkip
+	}
+	if isResourceKey(k) {
+		return fieldResource
+	}
+	return fieldRecord
 }
 
 // putField puts f with its kind's type: numbers as int when they are one, else double.

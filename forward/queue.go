@@ -291,6 +291,8 @@ func (q *Queue) OldestTime() time.Time {
 type Payload struct {
 	Items int
 	Bytes []byte
+	// zstd caches the compressed Bytes, so that queues sharing a payload compress it once.
+	zstd []byte
 }
 
 // Append adds one batch (an OTLP export request in protobuf) of items of sig, and returns
@@ -307,13 +309,18 @@ func (q *Queue) Append(sig Signal, items int, payload []byte, now time.Time) err
 // (one fsync for all, shared with concurrent appenders). A full queue drops its oldest
 // segments first (drop_oldest) or takes them anyway (backpressure: the caller asked Full
 // before storing the batch anywhere). A payload larger than the whole queue is left out; the
-// items of those are returned. The queue does not keep the payloads.
+// items of those are returned. The queue does not keep the payloads; it may cache their
+// compressed form in ps for the next queue they are appended to.
 func (q *Queue) AppendAll(sig Signal, ps []Payload, now time.Time) (tooLarge int, err error) {
 	recs := make([][]byte, 0, len(ps))
-	for _, p := range ps {
+	for i := range ps {
+		p := &ps[i]
 		e := entry{signal: sig, items: p.Items, time: now, payload: p.Bytes}
 		if len(p.Bytes) > 512 {
-			e.flags, e.payload = flagZstd, q.enc.EncodeAll(p.Bytes, make([]byte, 0, len(p.Bytes)/4))
+			if p.zstd == nil {
+				p.zstd = q.enc.EncodeAll(p.Bytes, make([]byte, 0, len(p.Bytes)/4))
+			}
+			e.flags, e.payload = flagZstd, p.zstd
 		}
 		rec := appendEntry(make([]byte, 0, entryHeaderLen+entryMetaLen+len(e.payload)), e)
 		if len(rec)-entryHeaderLen > maxEntryBytes || int64(len(rec)) > q.opts.MaxBytes {
