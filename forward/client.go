@@ -101,6 +101,10 @@ func (h *httpExporter) export(ctx context.Context, sig Signal, body []byte) erro
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		// The retryable codes of the OTLP/HTTP specification.
 		return &sendError{err: err, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	case http.StatusUnauthorized, http.StatusForbidden:
+		// Not the data's fault: the queue waits for the credentials to be fixed (a reload)
+		// rather than dropping what it holds.
+		return &sendError{err: err}
 	}
 	return &sendError{err: err, permanent: true}
 }
@@ -214,7 +218,8 @@ func (g *grpcExporter) export(ctx context.Context, sig Signal, body []byte) erro
 
 // grpcSendError classifies a gRPC error as the OTLP specification does: Canceled,
 // DeadlineExceeded, Aborted, OutOfRange, Unavailable and DataLoss are retried, and
-// ResourceExhausted when the server sent RetryInfo; everything else is permanent.
+// ResourceExhausted when the server sent RetryInfo; everything else is permanent, except
+// Unauthenticated and PermissionDenied, retried so that a bad credential loses nothing.
 func grpcSendError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
@@ -227,7 +232,8 @@ func grpcSendError(err error) error {
 		}
 	}
 	switch st.Code() {
-	case codes.Canceled, codes.DeadlineExceeded, codes.Aborted, codes.OutOfRange, codes.Unavailable, codes.DataLoss:
+	case codes.Canceled, codes.DeadlineExceeded, codes.Aborted, codes.OutOfRange, codes.Unavailable, codes.DataLoss,
+		codes.Unauthenticated, codes.PermissionDenied: // the last two: as HTTP 401 and 403
 		return &sendError{err: err, retryAfter: retry}
 	case codes.ResourceExhausted:
 		return &sendError{err: err, retryAfter: retry, permanent: retry == 0}

@@ -130,10 +130,10 @@ func waitUntil(t *testing.T, what string, f func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// TestHTTPSenderRetriesThenDelivers: 429 with Retry-After and 503 are retried; the batch then
-// arrives whole (gzip, headers, path) and is counted as sent.
+// TestHTTPSenderRetriesThenDelivers: 429 with Retry-After, 503 and 401 are retried; the batch
+// then arrives whole (gzip, headers, path) and is counted as sent.
 func TestHTTPSenderRetriesThenDelivers(t *testing.T) {
-	recv := &otlpHTTPReceiver{codes: []int{429, 503}}
+	recv := &otlpHTTPReceiver{codes: []int{429, 503, 401}}
 	srv := httptest.NewServer(recv)
 	defer srv.Close()
 	f, set := newTestForwarder(t, t.TempDir(), EndpointOptions{Name: "h", Protocol: ProtocolHTTP, Endpoint: srv.URL,
@@ -144,8 +144,8 @@ func TestHTTPSenderRetriesThenDelivers(t *testing.T) {
 	}
 	waitUntil(t, "50 records at the receiver", func() bool { return recv.records() == 50 })
 	waitUntil(t, "sent counted", func() bool { return counter(set, `vigil_forward_sent_total{endpoint="h",signal="logs"}`) == 50 })
-	if r := counter(set, `vigil_forward_retries_total{endpoint="h",signal="logs"}`); r != 2 {
-		t.Errorf("%d retries, want 2", r)
+	if r := counter(set, `vigil_forward_retries_total{endpoint="h",signal="logs"}`); r != 3 {
+		t.Errorf("%d retries, want 3", r)
 	}
 	lr := recv.accepted[0].Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(7)
 	if lr.Body().Str() != "line 7" || lr.SeverityText() != "error" {
@@ -236,14 +236,15 @@ func openSpanStore(t *testing.T) *traces.DB {
 	return db
 }
 
-// TestGRPCSenderHonoursRetryInfoAndDropsInvalid: ResourceExhausted with RetryInfo is retried,
-// InvalidArgument drops the batch.
+// TestGRPCSenderHonoursRetryInfoAndDropsInvalid: ResourceExhausted with RetryInfo,
+// Unavailable and Unauthenticated are retried; InvalidArgument, and ResourceExhausted without
+// RetryInfo, drop the batch.
 func TestGRPCSenderHonoursRetryInfoAndDropsInvalid(t *testing.T) {
 	st, err := status.New(codes.ResourceExhausted, "slow down").WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(50 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	recv := &otlpGRPCReceiver{errs: []error{st.Err(), status.Error(codes.Unavailable, "restarting")}}
+	recv := &otlpGRPCReceiver{errs: []error{st.Err(), status.Error(codes.Unavailable, "restarting"), status.Error(codes.Unauthenticated, "token expired")}}
 	addr := startGRPCReceiver(t, recv)
 	f, set := newTestForwarder(t, t.TempDir(), EndpointOptions{Name: "g", Protocol: ProtocolGRPC, Endpoint: addr, Insecure: true,
 		RetryInitial: 10 * time.Millisecond, Signals: []Signal{SignalTraces}})
@@ -252,8 +253,8 @@ func TestGRPCSenderHonoursRetryInfoAndDropsInvalid(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "20 spans at the receiver", func() bool { return recv.count() == 20 })
-	if r := counter(set, `vigil_forward_retries_total{endpoint="g",signal="traces"}`); r != 2 {
-		t.Errorf("%d retries, want 2", r)
+	if r := counter(set, `vigil_forward_retries_total{endpoint="g",signal="traces"}`); r != 3 {
+		t.Errorf("%d retries, want 3", r)
 	}
 
 	recv.mu.Lock()
