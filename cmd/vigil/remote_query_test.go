@@ -123,6 +123,11 @@ query:
 		}
 	}
 
+	okReqs := `vigil_metrics_source_requests_total{source="vm",result="ok"}`
+	if v := metricValue(t, base, okReqs); v < 2 {
+		t.Errorf("%s = %v, want at least the 2 range queries", okReqs, v)
+	}
+
 	// VictoriaMetrics down: the local part, a warning naming it, no error.
 	vm.stop()
 	counts, warns, sources = queryRange(t, base, "count_over_time(merge_test[10m])", minute(-185), minute(0), time.Minute)
@@ -132,6 +137,9 @@ query:
 	if counts[minute(-100).Unix()] != 0 || counts[minute(-36).Unix()] != 5 || counts[minute(0).Unix()] != 10 {
 		t.Errorf("with VictoriaMetrics down, counts at -100, -36, 0 = %v, %v, %v; want 0, 5, 10 (the local samples)",
 			counts[minute(-100).Unix()], counts[minute(-36).Unix()], counts[minute(0).Unix()])
+	}
+	if v := metricValue(t, base, `vigil_metrics_source_requests_total{source="vm",result="error"}`); v < 1 {
+		t.Errorf("requests to vm that failed = %v, want at least 1", v)
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)

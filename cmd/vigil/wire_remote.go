@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	vmetrics "github.com/VictoriaMetrics/metrics"
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/scrape"
@@ -30,8 +31,10 @@ type remoteWiring struct {
 	// hook without a lock); it wakes the WAL watchers once the remote storage exists.
 	notify  walNotifier
 	storage *remote.Storage
-	stop    context.CancelFunc
-	fed     sync.WaitGroup
+	// sourceMetrics counts the requests to query.metrics_sources, across reloads.
+	sourceMetrics *vmetrics.Set
+	stop          context.CancelFunc
+	fed           sync.WaitGroup
 }
 
 type walNotifier struct {
@@ -54,6 +57,7 @@ func (w *remoteWiring) start(ctx context.Context) error {
 	db := w.metrics.db
 	// Prometheus's flush deadline (1m by default): how long Close waits for queued samples.
 	flush := min(time.Minute, time.Duration(a.cfg.ShutdownTimeout)/2)
+	w.sourceMetrics = a.reg.NewSet()
 	w.storage = remote.NewStorage(a.log.With("component", "remote-write"), a.reg.Prometheus(), nil, db.Dir(), flush, scrapeManager{w.metrics}, false)
 	if err := w.apply(a.cfg); err != nil {
 		return errors.Join(err, w.storage.Close())
@@ -93,7 +97,7 @@ func (w *remoteWiring) apply(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("remote_write: %w", err)
 	}
-	sources, err := metricsSources(cfg.Query)
+	sources, err := metricsSources(cfg.Query, w.sourceMetrics)
 	if err != nil {
 		return err
 	}
@@ -104,8 +108,9 @@ func (w *remoteWiring) apply(cfg Config) error {
 	return nil
 }
 
-// metricsSources builds the query.metrics_sources clients.
-func metricsSources(cfg QueryConfig) ([]*tsdb.RemoteSource, error) {
+// metricsSources builds the query.metrics_sources clients; their requests are counted in set
+// (nil: not counted).
+func metricsSources(cfg QueryConfig, set *vmetrics.Set) ([]*tsdb.RemoteSource, error) {
 	var out []*tsdb.RemoteSource
 	for i, s := range cfg.MetricsSources {
 		rt, err := config.NewRoundTripperFromConfig(s.HTTPClientConfig, "vigil-source-"+s.Name)
@@ -114,6 +119,9 @@ func metricsSources(cfg QueryConfig) ([]*tsdb.RemoteSource, error) {
 		}
 		if len(s.Headers) > 0 {
 			rt = headerRoundTripper{next: rt, headers: s.Headers}
+		}
+		if set != nil {
+			rt = countingRoundTripper{next: rt, set: set, source: s.Name}
 		}
 		src, err := tsdb.NewRemoteSource(tsdb.RemoteSourceOptions{
 			Name:         s.Name,
@@ -142,6 +150,27 @@ func (h headerRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set(k, v)
 	}
 	return h.next.RoundTrip(r)
+}
+
+// countingRoundTripper counts a source's requests by outcome and times them:
+// vigil_metrics_source_requests_total{source,result="ok"|"error"} (error: no answer or a
+// status of 400 and above) and vigil_metrics_source_request_duration_seconds{source}.
+type countingRoundTripper struct {
+	next   http.RoundTripper
+	set    *vmetrics.Set
+	source string
+}
+
+func (c countingRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := c.next.RoundTrip(r)
+	result := "ok"
+	if err != nil || resp.StatusCode >= 400 {
+		result = "error"
+	}
+	c.set.GetOrCreateCounter(fmt.Sprintf(`vigil_metrics_source_requests_total{source=%q,result=%q}`, c.source, result)).Inc()
+	c.set.GetOrCreateHistogram(fmt.Sprintf(`vigil_metrics_source_request_duration_seconds{source=%q}`, c.source)).UpdateDuration(start)
+	return resp, err
 }
 
 // feedRate tells the remote storage how many samples arrive and how recent they are. In
