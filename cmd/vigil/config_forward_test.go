@@ -146,3 +146,70 @@ func TestForwardOverTLS(t *testing.T) {
 		t.Errorf("%v records sent to a server whose certificate is not trusted", n)
 	}
 }
+
+// TestForwardFilters: include and exclude from the config file pick the lines an endpoint gets
+// (by resource and record attributes, values and anchored regexes); the local store keeps all.
+func TestForwardFilters(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{} // service/level -> records
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		body, _ := io.ReadAll(zr)
+		req := plogotlp.NewExportRequest()
+		if err := req.UnmarshalProto(body); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rl := range req.Logs().ResourceLogs().All() {
+			svc, _ := rl.Resource().Attributes().Get("service.name")
+			for _, sl := range rl.ScopeLogs().All() {
+				for _, lr := range sl.LogRecords().All() {
+					got[svc.Str()+"/"+lr.SeverityText()]++
+				}
+			}
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	c, cfg := configIn(t, dir, fmt.Sprintf(`forward:
+  otlp:
+    - name: filtered
+      protocol: http/protobuf
+      endpoint: %s
+      signals: [logs]
+      retry_max_interval: 1s
+      include: [{attribute: service.name, regex: 'check.*'}, {attribute: team, value: payments}]
+      exclude: [{attribute: level, value: debug}]
+`, srv.URL))
+	a := newTestApp(t, c, cfg)
+	startApp(t, a)
+	base := waitAddr(t, a)
+	eventually(t, "ready", func() bool { code, _ := get(t, base+"/readyz"); return code == 200 })
+	var body strings.Builder
+	now := time.Now()
+	for _, l := range []struct{ svc, level, team string }{
+		{"checkout", "error", ""}, {"checkout", "debug", ""}, {"checkout-v2", "info", ""},
+		{"cart", "error", "payments"}, {"cart", "error", ""}, {"precheckout", "error", ""},
+	} {
+		fmt.Fprintf(&body, `{"ts":%q,"service":%q,"level":%q,"team":%q,"msg":"m"}`+"\n", now.Format(time.RFC3339Nano), l.svc, l.level, l.team)
+	}
+	sendLines(t, base, []byte(body.String()))
+	want := map[string]int{"checkout/error": 1, "checkout-v2/info": 1, "cart/error": 1}
+	waitFor(t, "the selected lines at the endpoint", 30*time.Second, func() bool {
+		return selfMetric(t, base, `vigil_forward_sent_total{endpoint="filtered",signal="logs"}`) == 3
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("endpoint got %v, want %v", got, want)
+	}
+	if _, total := logQuery(t, base, "m", now.Add(-time.Hour), now.Add(time.Hour)); total != 6 {
+		t.Errorf("local store has %d lines, want all 6", total)
+	}
+}
