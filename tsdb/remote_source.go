@@ -1,10 +1,10 @@
 package tsdb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,9 +45,9 @@ type RemoteSourceOptions struct {
 //
 // Raw samples come from an instant query of the selector as a range vector,
 // `{matchers}[<range>ms]` at the end of the range: every engine named above answers it with
-// the stored samples, unaggregated (VictoriaMetrics included). Native histogram samples are
-// not read (the JSON API gives their buckets by boundary); a source that returns some gets a
-// warning.
+// the stored samples, unaggregated (VictoriaMetrics included). Native histograms of an
+// exponential schema are rebuilt from the buckets' boundaries the JSON gives; one with custom
+// bounds is left out with a warning.
 type RemoteSource struct {
 	opts RemoteSourceOptions
 	api  promv1.API
@@ -117,10 +117,9 @@ func (q *remoteQuerier) Select(ctx context.Context, sortSeries bool, hints *stor
 	}
 	reportSource(ctx, q.s.opts.Name, nil)
 	set := &listSeriesSet{warnings: q.warnings(warns)}
-	histograms := false
+	var unread error // a histogram this reader cannot rebuild
 	for _, ss := range matrix {
-		histograms = histograms || len(ss.Histograms) > 0
-		if len(ss.Values) == 0 {
+		if len(ss.Values) == 0 && len(ss.Histograms) == 0 {
 			continue
 		}
 		b := labels.NewScratchBuilder(len(ss.Metric))
@@ -128,20 +127,30 @@ func (q *remoteQuerier) Select(ctx context.Context, sortSeries bool, hints *stor
 			b.Add(string(n), string(v))
 		}
 		b.Sort()
-		samples := make([]chunks.Sample, 0, len(ss.Values))
-		last := int64(math.MinInt64)
+		samples := make([]chunks.Sample, 0, len(ss.Values)+len(ss.Histograms))
 		for _, p := range ss.Values {
-			// A store without deduplication (VictoriaMetrics by default) may hold the same
-			// sample twice, e.g. written by two replicas: keep one per timestamp.
-			if ts := int64(p.Timestamp); ts > last {
-				samples = append(samples, floatSample{t: ts, f: float64(p.Value)})
-				last = ts
-			}
+			samples = append(samples, floatSample{t: int64(p.Timestamp), f: float64(p.Value)})
 		}
-		set.series = append(set.series, storage.NewListSeries(b.Labels(), samples))
+		for _, p := range ss.Histograms {
+			fh, err := floatHistogram(p.Histogram)
+			if err != nil {
+				unread = fmt.Errorf("metrics source %s: a histogram of %s is not read: %w", q.s.opts.Name, b.Labels(), err)
+				continue
+			}
+			samples = append(samples, histogramSample{t: int64(p.Timestamp), fh: fh})
+		}
+		if len(ss.Histograms) > 0 && len(ss.Values) > 0 {
+			slices.SortStableFunc(samples, func(a, b chunks.Sample) int { return cmp.Compare(a.T(), b.T()) })
+		}
+		// A store without deduplication (VictoriaMetrics by default) may hold the same
+		// sample twice, e.g. written by two replicas: keep one per timestamp.
+		samples = slices.CompactFunc(samples, func(a, b chunks.Sample) bool { return a.T() == b.T() })
+		if len(samples) > 0 {
+			set.series = append(set.series, storage.NewListSeries(b.Labels(), samples))
+		}
 	}
-	if histograms {
-		set.warnings.Add(fmt.Errorf("metrics source %s: native histogram samples are not read from remote sources", q.s.opts.Name))
+	if unread != nil {
+		set.warnings.Add(unread)
 	}
 	// The merge needs sorted series whatever sortSeries says when there is more than one
 	// querier; sorting a result that came over HTTP costs little next to the request.

@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
@@ -217,6 +219,72 @@ func TestMergedSelectAfterReading(t *testing.T) {
 		}
 		if want := map[string]int{"m": 13, "only_remote": 3}[name]; set.Err() != nil || n != want {
 			t.Fatalf("%s: %d samples (%v), want %d", name, n, set.Err(), want)
+		}
+	}
+}
+
+// Native histograms read from a source give the same PromQL answers as on the store that
+// holds them: exponential schemas, negative and zero buckets, gaps.
+func TestMergedReadsNativeHistograms(t *testing.T) {
+	remote := openTestDB(t, t.TempDir(), DefaultOptions())
+	hs := map[string]*histogram.FloatHistogram{
+		"fixture": fixtureHistogram(3).ToFloat(nil),
+		"wide": {
+			Schema: -2, Count: 21, Sum: -3.5, ZeroThreshold: 0.0001, ZeroCount: 1,
+			PositiveSpans: []histogram.Span{{Offset: -2, Length: 2}, {Offset: 3, Length: 1}}, PositiveBuckets: []float64{2, 3, 5},
+			NegativeSpans: []histogram.Span{{Offset: 1, Length: 2}}, NegativeBuckets: []float64{4, 6},
+		},
+		// The zero bucket overlaps the lowest buckets, which the API then shows from 0.01.
+		"overlap": {
+			Schema: -2, Count: 11, Sum: 2, ZeroThreshold: 0.01, ZeroCount: 1,
+			PositiveSpans: []histogram.Span{{Offset: -2, Length: 2}, {Offset: 3, Length: 1}}, PositiveBuckets: []float64{2, 3, 5},
+		},
+		"fine": {
+			Schema: 3, Count: 7.5, Sum: 12,
+			PositiveSpans: []histogram.Span{{Offset: 5, Length: 1}, {Offset: 10, Length: 2}}, PositiveBuckets: []float64{1.5, 2, 4},
+		},
+	}
+	app := remote.Appender(context.Background())
+	for name, fh := range hs {
+		for i := range 3 {
+			ts := remoteBase.Add(time.Duration(i) * time.Minute).UnixMilli()
+			if _, err := app.AppendHistogram(0, labels.FromStrings("__name__", "h", "k", name), ts, nil, fh); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	local := openTestDB(t, t.TempDir(), DefaultOptions())
+	m := NewMerged(local)
+	m.SetSources([]*RemoteSource{source(t, "remote", newAPIServer(t, remote, APIOptions{}).URL, true)})
+	at := remoteBase.Add(2 * time.Minute)
+	eval := func(q storage.Queryable, expr string) string {
+		t.Helper()
+		qry, err := local.Engine().NewInstantQuery(context.Background(), q, nil, expr, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer qry.Close()
+		res := qry.Exec(context.Background())
+		if res.Err != nil {
+			t.Fatalf("%s: %v", expr, res.Err)
+		}
+		if len(res.Warnings) > 0 {
+			t.Errorf("%s: warnings %v", expr, res.Warnings)
+		}
+		lines := strings.Split(res.String(), "\n")
+		slices.Sort(lines)
+		return strings.Join(lines, "\n")
+	}
+	for _, expr := range []string{
+		`histogram_count(h)`, `histogram_sum(h)`, `histogram_quantile(0.9, h)`, `histogram_quantile(0.2, h)`,
+		`histogram_fraction(-1, 2, h)`, `count_over_time(h[5m])`, `h`,
+	} {
+		got, want := eval(m, expr), eval(remote, expr)
+		if got != want || !strings.Contains(want, "fixture") {
+			t.Errorf("%s through the source:\n%s\nwant (on the store itself)\n%s", expr, got, want)
 		}
 	}
 }
