@@ -458,6 +458,18 @@ func TestForwardFullQueue(t *testing.T) {
 		if st.Code() != grpccodes.ResourceExhausted || len(st.Details()) == 0 {
 			t.Errorf("OTLP gRPC traces with a full queue: %v (details %v)", err, st.Details())
 		}
+		// Zipkin: 429 with Retry-After.
+		zreq, _ := http.NewRequest("POST", base+"/api/v2/spans", strings.NewReader(fmt.Sprintf(
+			`[{"traceId":"5af7183fb1d4cf5f0000000000000009","id":"0000000000000009","name":"z","timestamp":%d,"duration":5,"localEndpoint":{"serviceName":"z"}}]`, now.UnixMicro())))
+		zreq.Header.Set("Content-Type", "application/json")
+		zresp, err := http.DefaultClient.Do(zreq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zresp.Body.Close()
+		if zresp.StatusCode != 429 || zresp.Header.Get("Retry-After") == "" {
+			t.Errorf("Zipkin with a full queue: %d, Retry-After %q", zresp.StatusCode, zresp.Header.Get("Retry-After"))
+		}
 		// And OTLP metrics, before anything is appended.
 		md := pmetric.NewMetrics()
 		g := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
