@@ -67,7 +67,7 @@ func (s *sender) send(ctx context.Context, b Batch, req []byte) bool {
 			return true
 		}
 		s.m.retry(s.name, b.Signal)
-		// Full jitter below the backoff, so senders that failed together do not retry
+		// Jittered by ±50% around the backoff, so senders that failed together do not retry
 		// together; a delay the endpoint asked for is honoured whole.
 		wait := time.Duration(rand.Int64N(int64(backoff))) + backoff/2
 		if ra := retryAfterOf(err); ra > 0 {
