@@ -103,6 +103,9 @@ func (q *remoteQuerier) Select(ctx context.Context, sortSeries bool, hints *stor
 	if end < start {
 		return storage.EmptySeriesSet()
 	}
+	if hints != nil && hints.Func == "series" {
+		return q.series(ctx, start, end, ms)
+	}
 	// Range selectors are left-open, (end-range, end]: one more millisecond takes start in.
 	query := fmt.Sprintf("%s[%dms]", selector(ms), end-start+1)
 	ctx, cancel := q.ctx(ctx)
@@ -154,6 +157,31 @@ func (q *remoteQuerier) Select(ctx context.Context, sortSeries bool, hints *stor
 	}
 	// The merge needs sorted series whatever sortSeries says when there is more than one
 	// querier; sorting a result that came over HTTP costs little next to the request.
+	slices.SortFunc(set.series, func(a, b storage.Series) int { return labels.Compare(a.Labels(), b.Labels()) })
+	return set
+}
+
+// series answers a Select that wants only the series' labels (the /api/v1/series handler's,
+// whose default range is Prometheus's whole time range) from the source's series API: a range
+// selector cannot span that range (a PromQL duration stops at 292 years), and no sample is
+// needed.
+func (q *remoteQuerier) series(ctx context.Context, start, end int64, ms []*labels.Matcher) storage.SeriesSet {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	lsets, warns, _, err := q.s.api.Series(ctx, []string{selector(ms)}, time.UnixMilli(start), time.UnixMilli(end))
+	if err != nil {
+		return storage.ErrSeriesSet(q.fail(ctx, "series", err))
+	}
+	reportSource(ctx, q.s.opts.Name, nil)
+	set := &listSeriesSet{warnings: q.warnings(warns)}
+	for _, ls := range lsets {
+		b := labels.NewScratchBuilder(len(ls))
+		for n, v := range ls {
+			b.Add(string(n), string(v))
+		}
+		b.Sort()
+		set.series = append(set.series, storage.NewListSeries(b.Labels(), nil))
+	}
 	slices.SortFunc(set.series, func(a, b storage.Series) int { return labels.Compare(a.Labels(), b.Labels()) })
 	return set
 }
