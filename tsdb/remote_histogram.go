@@ -28,6 +28,17 @@ func floatHistogram(h *model.SampleHistogram) (*histogram.FloatHistogram, error)
 		}
 	}
 	zt := fh.ZeroThreshold
+	// Without a zero bucket (the API leaves out an empty one) the threshold is not given, and
+	// the innermost bucket on each side may still be shown cut at it: those are placed by
+	// their outer bound, like the clamped ones, and give the threshold back.
+	innerPos, innerNeg := math.Inf(1), math.Inf(-1)
+	for _, b := range h.Buckets {
+		if lo, up := float64(b.Lower), float64(b.Upper); lo > 0 {
+			innerPos = min(innerPos, lo)
+		} else if up < 0 {
+			innerNeg = max(innerNeg, up)
+		}
+	}
 	for _, b := range h.Buckets {
 		lo, up, n := float64(b.Lower), float64(b.Upper), float64(b.Count)
 		switch {
@@ -42,7 +53,7 @@ func floatHistogram(h *model.SampleHistogram) (*histogram.FloatHistogram, error)
 		}
 		// A bucket reaching into the zero bucket is shown from the threshold: only its outer
 		// bound is its own.
-		if ratio <= 1 || zt > 0 && (lo == zt || up == -zt) {
+		if ratio <= 1 || zt > 0 && (lo == zt || up == -zt) || zt == 0 && (lo == innerPos || up == innerNeg) {
 			clamped = append(clamped, *b)
 			continue
 		}
@@ -67,6 +78,15 @@ func floatHistogram(h *model.SampleHistogram) (*histogram.FloatHistogram, error)
 		}
 		if err := place(&pos, &neg, float64(b.Lower), float64(b.Upper), float64(b.Count), schema); err != nil {
 			return nil, err
+		}
+		if zt == 0 {
+			// A bound nearer zero than the schema puts it is the zero threshold.
+			base := math.Exp2(math.Exp2(-float64(schema)))
+			if lo, up := float64(b.Lower), float64(b.Upper); lo > 0 && lo > up/base*(1+1e-9) {
+				fh.ZeroThreshold = max(fh.ZeroThreshold, lo)
+			} else if up < 0 && up < lo/base*(1+1e-9) {
+				fh.ZeroThreshold = max(fh.ZeroThreshold, -up)
+			}
 		}
 	}
 	fh.Schema = schema

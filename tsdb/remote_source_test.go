@@ -239,6 +239,13 @@ func TestMergedReadsNativeHistograms(t *testing.T) {
 			Schema: -2, Count: 11, Sum: 2, ZeroThreshold: 0.01, ZeroCount: 1,
 			PositiveSpans: []histogram.Span{{Offset: -2, Length: 2}, {Offset: 3, Length: 1}}, PositiveBuckets: []float64{2, 3, 5},
 		},
+		// The same with an empty zero bucket, which the API leaves out: the threshold the
+		// lowest buckets are shown from is then not given.
+		"overlap_empty_zero": {
+			Schema: -2, Count: 10, Sum: 2, ZeroThreshold: 0.01,
+			PositiveSpans: []histogram.Span{{Offset: -2, Length: 2}, {Offset: 3, Length: 1}}, PositiveBuckets: []float64{2, 3, 5},
+			NegativeSpans: []histogram.Span{{Offset: -1, Length: 1}}, NegativeBuckets: []float64{4},
+		},
 		"fine": {
 			Schema: 3, Count: 7.5, Sum: 12,
 			PositiveSpans: []histogram.Span{{Offset: 5, Length: 1}, {Offset: 10, Length: 2}}, PositiveBuckets: []float64{1.5, 2, 4},
