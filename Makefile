@@ -13,6 +13,7 @@ LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) \
 FUZZTIME  ?= 10s
 # Peer engines the integration tests drive (.ci/run installs them; tests skip, saying so, without).
 export VIGIL_TEST_VICTORIALOGS ?= $(wildcard $(HOME)/.cache/vigil-bench/bin/victoria-logs-v1.52.1)
+export VIGIL_TEST_VICTORIAMETRICS ?= $(wildcard $(HOME)/.cache/vigil-bench/bin/victoria-metrics-v1.151.0)
 BENCHTIME ?= 1s
 
 .PHONY: build run test e2e bench bench-metrics lint fuzz clean

@@ -33,8 +33,10 @@ type remoteWiring struct {
 	storage *remote.Storage
 	// sourceMetrics counts the requests to query.metrics_sources, across reloads.
 	sourceMetrics *vmetrics.Set
-	stop          context.CancelFunc
-	fed           sync.WaitGroup
+	// writing: remote_write has at least one queue, so feedRate has something to size.
+	writing atomic.Bool
+	stop    context.CancelFunc
+	fed     sync.WaitGroup
 }
 
 type walNotifier struct {
@@ -104,6 +106,7 @@ func (w *remoteWiring) apply(cfg Config) error {
 	if err := w.storage.ApplyConfig(pc); err != nil {
 		return fmt.Errorf("remote_write: %w", err)
 	}
+	w.writing.Store(len(pc.RemoteWriteConfigs) > 0)
 	w.metrics.query.SetSources(sources)
 	return nil
 }
@@ -190,6 +193,10 @@ func (w *remoteWiring) feedRate(ctx context.Context, db *tsdb.DB) {
 		case <-t.C:
 		}
 		n := db.SamplesAppended()
+		if !w.writing.Load() { // no queue to size: skip a loop over every sample appended
+			last = n
+			continue
+		}
 		app := w.storage.Appender(ctx)
 		// The remote storage's appender only counts and tracks the newest timestamp: it
 		// stores nothing, so one call per sample costs a counter increment.
