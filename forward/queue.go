@@ -556,6 +556,12 @@ func (q *Queue) Next(ctx context.Context, maxBytes int) (Batch, error) {
 			return Batch{}, err
 		}
 		q.mu.Lock()
+		if !slices.ContainsFunc(q.segs, func(s segment) bool { return s.id == seg.id }) {
+			// drop_oldest removed the segment while it was being read, and counted what it
+			// held as dropped (inflight was not set yet): sending it too would count it twice.
+			q.mu.Unlock()
+			continue
+		}
 		q.inflight = b.end
 		q.mu.Unlock()
 		q.headTime.Store(b.First.UnixNano())
