@@ -104,39 +104,8 @@ func TestKill9KeepsAcknowledgedLogLines(t *testing.T) {
 	base := "http://" + p.waitReady(t)
 
 	const maxLines = 4000 // one query page holds them all
-	var (
-		mu    sync.Mutex
-		acked []int
-		wg    sync.WaitGroup
-	)
 	start := time.Now().UTC()
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			client := &http.Client{Timeout: 5 * time.Second}
-			for i := w; i < maxLines; i += 4 {
-				line := fmt.Sprintf(`{"ts":%q,"service":"crash","msg":"crash line","n":%d}`, start.Format(time.RFC3339Nano), i)
-				resp, err := client.Post(base+"/api/v1/logs", "application/x-ndjson", strings.NewReader(line))
-				if err != nil {
-					return // the process is gone
-				}
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					mu.Lock()
-					acked = append(acked, i)
-					mu.Unlock()
-				}
-			}
-		}(w)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	p.waitExit(t, 5*time.Second)
-	wg.Wait()
-	if len(acked) < 50 {
-		t.Fatalf("only %d lines acknowledged before the kill; the test proves nothing", len(acked))
-	}
+	acked := postLinesUntilKilled(t, p, base, "crash", start, maxLines)
 
 	p2 := startVigil(t, "--data-dir", dataDir)
 	base = "http://" + p2.waitReady(t)
@@ -173,4 +142,42 @@ func TestKill9KeepsAcknowledgedLogLines(t *testing.T) {
 	if lost > 0 {
 		t.Fatalf("%d acknowledged lines lost", lost)
 	}
+}
+
+// postLinesUntilKilled posts log lines of service numbered 0..maxLines-1 from 4 writers, one
+// line per request, kills p with SIGKILL after 1.5 s and returns the numbers of the lines that
+// got a 200 before it died.
+func postLinesUntilKilled(t *testing.T, p *proc, base, service string, start time.Time, maxLines int) []int {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		acked []int
+		wg    sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 5 * time.Second}
+			for i := w; i < maxLines; i += 4 {
+				line := fmt.Sprintf(`{"ts":%q,"service":%q,"msg":"line before a kill","n":%d}`, start.Format(time.RFC3339Nano), service, i)
+				resp, err := client.Post(base+"/api/v1/logs", "application/x-ndjson", strings.NewReader(line))
+				if err != nil {
+					return // the process is gone
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					mu.Lock()
+					acked = append(acked, i)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(1500 * time.Millisecond)
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	p.waitExit(t, 5*time.Second)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d lines acknowledged before the kill; the test proves nothing", len(acked))
+	}
+	return acked
 }

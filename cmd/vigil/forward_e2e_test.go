@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -550,37 +548,8 @@ func TestForwardQueueSurvivesKill9(t *testing.T) {
 	base := "http://" + p.waitReady(t)
 
 	const maxLines = 4000
-	var (
-		mu    sync.Mutex
-		acked []int
-		wg    sync.WaitGroup
-	)
 	start := time.Now().UTC()
-	for w := range 4 {
-		wg.Go(func() {
-			client := &http.Client{Timeout: 5 * time.Second}
-			for i := w; i < maxLines; i += 4 {
-				line := fmt.Sprintf(`{"ts":%q,"service":"kill9","msg":"queued line","n":%d}`, start.Format(time.RFC3339Nano), i)
-				resp, err := client.Post(base+"/api/v1/logs", "application/x-ndjson", strings.NewReader(line))
-				if err != nil {
-					return // the process is gone
-				}
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					mu.Lock()
-					acked = append(acked, i)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	time.Sleep(1500 * time.Millisecond)
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	p.waitExit(t, 5*time.Second)
-	wg.Wait()
-	if len(acked) < 50 {
-		t.Fatalf("only %d lines acknowledged before the kill; the test proves nothing", len(acked))
-	}
+	acked := postLinesUntilKilled(t, p, base, "kill9", start, maxLines)
 
 	recv := &receiverVigil{cfg: recvCfg}
 	recv.start(t)
