@@ -493,7 +493,9 @@ type Batch struct {
 	// Payloads are the entries' OTLP export requests; their protobuf concatenation is one
 	// request holding them all.
 	Payloads [][]byte
-	Bytes    int
+	// items are the items of each payload.
+	items []int
+	Bytes int
 	// First is when the first entry was appended.
 	First time.Time
 	end   position
@@ -611,6 +613,7 @@ func (q *Queue) read(pos position, seg segment, maxBytes int) (Batch, error) {
 			b.Signal, b.First = e.signal, e.time
 		}
 		b.Payloads = append(b.Payloads, p)
+		b.items = append(b.items, e.items)
 		b.Items += e.items
 		b.Bytes += len(p)
 		off = next

@@ -38,8 +38,23 @@ func (s *sender) run(ctx context.Context) {
 				req = append(req, p...)
 			}
 		}
-		if !s.send(ctx, b, req) {
+		refused, ok := s.send(ctx, b.Signal, b.Items, req)
+		if !ok {
 			return
+		}
+		if refused != nil && len(b.Payloads) > 1 {
+			// The endpoint may refuse the merge (413 for its size) or one request in it: send
+			// the requests one by one, so that only what it refuses by itself is dropped.
+			for i, p := range b.Payloads {
+				if refused, ok = s.send(ctx, b.Signal, b.items[i], p); !ok {
+					return
+				}
+				if refused != nil {
+					s.drop(b.Signal, b.items[i], refused)
+				}
+			}
+		} else if refused != nil {
+			s.drop(b.Signal, b.Items, refused)
 		}
 		if err := s.q.Ack(b); err != nil && !errors.Is(err, ErrClosed) {
 			s.log.Warn("Forward queue head not saved: after a restart some batches are sent again", "err", err)
@@ -47,39 +62,44 @@ func (s *sender) run(ctx context.Context) {
 	}
 }
 
-// send delivers one batch, retrying with backoff; false when ctx ended first.
-func (s *sender) send(ctx context.Context, b Batch, req []byte) bool {
+// drop counts and logs items the endpoint refused.
+func (s *sender) drop(sig Signal, items int, err error) {
+	s.log.Error("Forwarded batch refused by the endpoint; dropped", "endpoint", s.name, "signal", sig, "items", items, "err", err)
+	s.m.dropped(s.name, sig, "rejected", items)
+}
+
+// send delivers one request of items of sig, retrying with backoff until it is sent or
+// permanently refused (refused: the endpoint's error); ok is false when ctx ended first.
+func (s *sender) send(ctx context.Context, sig Signal, items int, req []byte) (refused error, ok bool) {
 	backoff := s.opts.RetryInitial
 	for {
 		actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-		err := s.exp.export(actx, b.Signal, req)
+		err := s.exp.export(actx, sig, req)
 		cancel()
 		if err == nil {
-			s.m.sent(s.name, b.Signal, b.Items)
-			return true
+			s.m.sent(s.name, sig, items)
+			return nil, true
 		}
 		if ctx.Err() != nil {
-			return false
+			return nil, false
 		}
 		if isPermanent(err) {
-			s.log.Error("Forwarded batch refused by the endpoint; dropped", "endpoint", s.name, "signal", b.Signal, "items", b.Items, "err", err)
-			s.m.dropped(s.name, b.Signal, "rejected", b.Items)
-			return true
+			return err, true
 		}
-		s.m.retry(s.name, b.Signal)
+		s.m.retry(s.name, sig)
 		// Jittered by ±50% around the backoff, so senders that failed together do not retry
 		// together; a delay the endpoint asked for is honoured whole.
 		wait := time.Duration(rand.Int64N(int64(backoff))) + backoff/2
 		if ra := retryAfterOf(err); ra > 0 {
 			wait = min(ra, retryAfterCap)
 		}
-		s.log.Warn("Forwarding failed; retrying", "endpoint", s.name, "signal", b.Signal, "items", b.Items, "in", wait, "err", err)
+		s.log.Warn("Forwarding failed; retrying", "endpoint", s.name, "signal", sig, "items", items, "in", wait, "err", err)
 		backoff = min(2*backoff, s.opts.RetryMax)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return false
+			return nil, false
 		case <-t.C:
 		}
 	}
