@@ -31,7 +31,20 @@ import (
 // value keyed by its labels.
 func promQuery(t *testing.T, base, q string) map[string]string {
 	t.Helper()
-	resp, err := http.PostForm(base+"/api/v1/query", url.Values{"query": {q}})
+	out := map[string]string{}
+	res, _ := promInstant(t, base, url.Values{"query": {q}})
+	for ls, v := range res {
+		out[ls] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// promInstant posts an instant query (form: query, time...) to a Prometheus-compatible API
+// and returns each series' value, as the API wrote it, by its labels' string, and the
+// response's header.
+func promInstant(t *testing.T, base string, form url.Values) (map[string]any, http.Header) {
+	t.Helper()
+	resp, err := http.PostForm(base+"/api/v1/query", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +52,6 @@ func promQuery(t *testing.T, base, q string) map[string]string {
 	body, _ := io.ReadAll(resp.Body)
 	var r struct {
 		Status string
-		Error  string
 		Data   struct {
 			Result []struct {
 				Metric map[string]string
@@ -48,13 +60,13 @@ func promQuery(t *testing.T, base, q string) map[string]string {
 		}
 	}
 	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		t.Fatalf("query %s: %s (%v)", q, body, err)
+		t.Fatalf("query %v: %s (%v)", form, body, err)
 	}
-	out := map[string]string{}
+	out := map[string]any{}
 	for _, s := range r.Data.Result {
-		out[model.LabelSet(toLabelSet(s.Metric)).String()] = fmt.Sprint(s.Value[1])
+		out[toLabelSet(s.Metric).String()] = s.Value[1]
 	}
-	return out
+	return out, resp.Header
 }
 
 func toLabelSet(m map[string]string) model.LabelSet {

@@ -172,31 +172,14 @@ func importBody(t *testing.T, lines ...importLine) []byte {
 // value by its labels' string.
 func instantQuery(t *testing.T, base, q string, at time.Time) (map[string]float64, http.Header) {
 	t.Helper()
-	resp, err := http.PostForm(base+"/api/v1/query", url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var r struct {
-		Status string
-		Data   struct {
-			Result []struct {
-				Metric map[string]string
-				Value  [2]any
-			}
-		}
-	}
-	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		t.Fatalf("query %s: %s (%v)", q, body, err)
-	}
+	res, hdr := promInstant(t, base, url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}})
 	out := map[string]float64{}
-	for _, s := range r.Data.Result {
-		f, err := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
+	for ls, v := range res {
+		f, err := strconv.ParseFloat(fmt.Sprint(v), 64)
 		if err != nil {
-			t.Fatalf("query %s: value %v", q, s.Value[1])
+			t.Fatalf("query %s: value %v", q, v)
 		}
-		out[toLabelSet(s.Metric).String()] = f
+		out[ls] = f
 	}
-	return out, resp.Header
+	return out, hdr
 }
