@@ -45,13 +45,18 @@ func (s *sender) run(ctx context.Context) {
 		if refused != nil && len(b.Payloads) > 1 {
 			// The endpoint may refuse the merge (413 for its size) or one request in it: send
 			// the requests one by one, so that only what it refuses by itself is dropped.
+			var lastRefusal error
+			items := 0
 			for i, p := range b.Payloads {
 				if refused, ok = s.send(ctx, b.Signal, b.items[i], p); !ok {
 					return
 				}
 				if refused != nil {
-					s.drop(b.Signal, b.items[i], refused)
+					lastRefusal, items = refused, items+b.items[i]
 				}
+			}
+			if lastRefusal != nil { // logged once, not once per request
+				s.drop(b.Signal, items, lastRefusal)
 			}
 		} else if refused != nil {
 			s.drop(b.Signal, b.Items, refused)

@@ -48,13 +48,26 @@ func (r *sizeLimitedReceiver) count() int {
 
 // Requests queued while the sender was busy are merged into one export; an endpoint that
 // refuses the merge for its size (each request alone being within its limit) gets them one by
-// one, and nothing is dropped.
+// one, and nothing is dropped. An endpoint refusing every request has each item counted
+// dropped once.
 func TestSenderSplitsAMergeTheEndpointRefuses(t *testing.T) {
 	one, err := plogotlp.NewExportRequestFromLogs(logsToPlog(testRecords(20))).MarshalProto()
 	if err != nil {
 		t.Fatal(err)
 	}
-	recv := &sizeLimitedReceiver{limit: len(one) * 3 / 2, first: make(chan struct{}), release: make(chan struct{})}
+	for _, tc := range []struct {
+		name        string
+		limit, want int
+	}{
+		{"merge too large", len(one) * 3 / 2, 65},
+		{"everything refused", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testSenderSplit(t, tc.limit, tc.want) })
+	}
+}
+
+func testSenderSplit(t *testing.T, limit, want int) {
+	recv := &sizeLimitedReceiver{limit: limit, first: make(chan struct{}), release: make(chan struct{})}
 	srv := httptest.NewServer(recv)
 	defer srv.Close()
 	f, set := newTestForwarder(t, t.TempDir(), EndpointOptions{Name: "h", Protocol: ProtocolHTTP, Endpoint: srv.URL, Compression: "none"})
@@ -73,8 +86,7 @@ func TestSenderSplitsAMergeTheEndpointRefuses(t *testing.T) {
 		return counter(set, `vigil_forward_sent_total{endpoint="h",signal="logs"}`)+
 			counter(set, `vigil_forward_dropped_total{endpoint="h",signal="logs",reason="rejected"}`) == 65
 	})
-	if got := recv.count(); got != 65 {
-		t.Fatalf("the receiver got %d records, want all 65 (dropped %d)", got,
-			counter(set, `vigil_forward_dropped_total{endpoint="h",signal="logs",reason="rejected"}`))
+	if got, dropped := recv.count(), counter(set, `vigil_forward_dropped_total{endpoint="h",signal="logs",reason="rejected"}`); got != want || int(dropped) != 65-want {
+		t.Fatalf("the receiver got %d records and %d were counted dropped, want %d and %d", got, dropped, want, 65-want)
 	}
 }
