@@ -56,6 +56,9 @@ func (s *Store) query(ctx context.Context, cq compiledQuery, start, end int64, l
 	if start < end && !cq.none {
 		mems, parts := s.snapshot(start, end, order)
 		var lv lineView
+		// Buffers of the blocks that are only counted, reused from block to block.
+		var scratch msgScratch
+		var counted Record
 		for _, m := range mems {
 			if err := ctx.Err(); err != nil {
 				return Result{}, fmt.Errorf("search logs: %w", err)
@@ -108,6 +111,33 @@ func (s *Store) query(ctx context.Context, cq compiledQuery, start, end int64, l
 				}
 				if !page && !exact && totalLimit > 0 && total >= totalLimit {
 					lowerBound = true
+					continue
+				}
+				if !page && (exact || cq.msgOnly) {
+					// No line of this block can enter the page, so its lines are only
+					// counted, verified (if they must be) by their time and message alone.
+					if err := scratch.read(p, e, s.dec); err != nil {
+						return Result{}, fmt.Errorf("search logs: %w", err)
+					}
+					m := &scratch.m
+					bits.each(func(i int) bool {
+						t := m.times[i]
+						if t < start || t >= end {
+							return true
+						}
+						if keep != nil && !keep(lineKey{t: t, part: p.key, seq: e.seq, idx: uint32(i)}) {
+							return true
+						}
+						if !exact {
+							counted = Record{Time: time.Unix(0, t).UTC(), Message: m.msgs[i]}
+							lv.reset(&counted)
+							if !cq.match(&lv) {
+								return true
+							}
+						}
+						total++
+						return true
+					})
 					continue
 				}
 				pb := &pendingBlock{p: p, e: e}
