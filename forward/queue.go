@@ -540,10 +540,17 @@ func (q *Queue) Next(ctx context.Context, maxBytes int) (Batch, error) {
 
 		b, err := q.read(pos, seg, maxBytes)
 		if errors.Is(err, os.ErrNotExist) {
-			continue // dropped meanwhile
+			q.mu.Lock()
+			listed := slices.ContainsFunc(q.segs, func(s segment) bool { return s.id == seg.id })
+			q.mu.Unlock()
+			if !listed {
+				continue // drop_oldest removed it meanwhile
+			}
+			// Removed from outside: skip it rather than spin on it.
+			err = fmt.Errorf("%w: segment file gone", errTorn)
 		}
 		if errors.Is(err, errTorn) {
-			q.log.Error("Skipped a corrupt entry in a forward queue segment, and the rest of that segment", "segment", segmentName(seg.id), "offset", pos.off)
+			q.log.Error("Skipped a corrupt entry in a forward queue segment, and the rest of that segment", "segment", segmentName(seg.id), "offset", pos.off, "err", err)
 			if q.opts.Dropped != nil {
 				q.opts.Dropped(0, "corrupt", 1)
 			}

@@ -253,3 +253,32 @@ func TestQueueSkipsCorruptEntryInTheMiddle(t *testing.T) {
 		t.Fatalf("corrupt=%d, %d entries read", corrupt, len(got))
 	}
 }
+
+// A segment file removed from outside the process (by hand, by a cleanup job) is skipped and
+// counted, not retried forever: Next used to spin on it without returning.
+func TestQueueSkipsASegmentRemovedFromOutside(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := 0
+	q := openTestQueue(t, dir, QueueOptions{MaxBytes: 1 << 20, SegmentBytes: 1 << 10, Dropped: func(_ Signal, reason string, _ int) {
+		if reason == "corrupt" {
+			corrupt++
+		}
+	}})
+	for i := range 20 {
+		if err := q.Append(SignalLogs, 1, payload(i, 200), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, segmentName(1))); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := q.Next(ctx, 1<<20)
+	if err != nil {
+		t.Fatalf("Next after a segment was removed: %v", err)
+	}
+	if corrupt != 1 || len(b.Payloads) == 0 || bytes.Equal(b.Payloads[0], payload(0, 200)) {
+		t.Fatalf("corrupt=%d, first payload of %d is the removed segment's", corrupt, len(b.Payloads))
+	}
+}
