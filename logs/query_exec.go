@@ -57,8 +57,7 @@ func (s *Store) query(ctx context.Context, cq compiledQuery, start, end int64, l
 		mems, parts := s.snapshot(start, end, order)
 		var lv lineView
 		// Buffers of the blocks that are only counted, reused from block to block.
-		var scratch msgScratch
-		var counted Record
+		var counters []lineCounter
 		for _, m := range mems {
 			if err := ctx.Err(); err != nil {
 				return Result{}, fmt.Errorf("search logs: %w", err)
@@ -92,15 +91,23 @@ func (s *Store) query(ctx context.Context, cq compiledQuery, start, end int64, l
 				return Result{}, fmt.Errorf("search logs: %w", err)
 			}
 			var buf []byte
-			for _, e := range cands {
+			// held is a block evaluated while gathering a batch but not part of it.
+			var held *evalBlock
+			next := 0
+			for next < len(cands) || held != nil {
 				if err := ctx.Err(); err != nil {
 					return Result{}, fmt.Errorf("search logs: %w", err)
 				}
-				var bh blockHead
-				if bh, buf, err = p.readHead(e, buf); err != nil {
-					return Result{}, fmt.Errorf("search logs: %w", err)
+				var eb evalBlock
+				if held != nil {
+					eb, held = *held, nil
+				} else {
+					if eb, buf, err = evalCandidate(p, cands[next], &cq, buf); err != nil {
+						return Result{}, fmt.Errorf("search logs: %w", err)
+					}
+					next++
 				}
-				bits, exact := cq.eval.lines(&bh)
+				e, bits, exact := eb.e, eb.bits, eb.exact
 				if bits.empty() {
 					continue
 				}
@@ -116,28 +123,42 @@ func (s *Store) query(ctx context.Context, cq compiledQuery, start, end int64, l
 				if !page && (exact || cq.msgOnly) {
 					// No line of this block can enter the page, so its lines are only
 					// counted, verified (if they must be) by their time and message alone.
-					if err := scratch.read(p, e, s.dec); err != nil {
+					if counters == nil {
+						counters = make([]lineCounter, countWorkers())
+					}
+					if keep != nil || len(counters) == 1 {
+						n, err := counters[0].count(p, e, bits, exact, &cq, start, end, keep, s.dec)
+						if err != nil {
+							return Result{}, fmt.Errorf("search logs: %w", err)
+						}
+						total += n
+						continue
+					}
+					// The blocks after it that cannot reach the page either are counted
+					// with it, on several goroutines: decompressing messages is most of
+					// a phrase query's time. The page does not change while blocks are
+					// only counted, so which blocks reach it is known in advance.
+					batch := []evalBlock{eb}
+					for len(batch) < countBatchLen && next < len(cands) {
+						var nb evalBlock
+						if nb, buf, err = evalCandidate(p, cands[next], &cq, buf); err != nil {
+							return Result{}, fmt.Errorf("search logs: %w", err)
+						}
+						next++
+						if nb.bits.empty() {
+							continue
+						}
+						if reaches(nb.e.minT, nb.e.maxT) || !nb.exact && !cq.msgOnly {
+							held = &nb
+							break
+						}
+						batch = append(batch, nb)
+					}
+					var lb bool
+					if total, lb, err = s.countBatch(p, batch, counters, &cq, start, end, total, totalLimit); err != nil {
 						return Result{}, fmt.Errorf("search logs: %w", err)
 					}
-					m := &scratch.m
-					bits.each(func(i int) bool {
-						t := m.times[i]
-						if t < start || t >= end {
-							return true
-						}
-						if keep != nil && !keep(lineKey{t: t, part: p.key, seq: e.seq, idx: uint32(i)}) {
-							return true
-						}
-						if !exact {
-							counted = Record{Time: time.Unix(0, t).UTC(), Message: m.msgs[i]}
-							lv.reset(&counted)
-							if !cq.match(&lv) {
-								return true
-							}
-						}
-						total++
-						return true
-					})
+					lowerBound = lowerBound || lb
 					continue
 				}
 				pb := &pendingBlock{p: p, e: e}
