@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"runtime"
@@ -44,24 +45,41 @@ func (s *msgScratch) read(p *partition, e blockEntry, dec *zstd.Decoder) error {
 	return nil
 }
 
-// decodeMessagesInto is decodeMessages reusing m's slices.
+// decodeMessagesInto is decodeMessages reusing m's slices, with the varints read in place:
+// it runs over every line of every block a query counts.
 func decodeMessagesInto(raw []byte, m *blockMessages) error {
-	d := recordDecoder{b: raw}
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(raw)) {
+	n, k := binary.Uvarint(raw)
+	if k <= 0 || n > uint64(len(raw)) {
 		return errCorrupt
 	}
+	pos := k
 	m.times = slices.Grow(m.times[:0], int(n))[:n]
 	m.msgs = slices.Grow(m.msgs[:0], int(n))[:n]
 	prev := int64(0)
 	for i := range m.times {
-		prev += d.varint()
+		d, k := binary.Varint(raw[pos:])
+		if k <= 0 {
+			return errCorrupt
+		}
+		pos += k
+		prev += d
 		m.times[i] = prev
 	}
 	for i := range m.msgs {
-		m.msgs[i] = bytesString(d.bytes())
+		var l uint64
+		if pos < len(raw) && raw[pos] < 0x80 {
+			l, k = uint64(raw[pos]), 1 // nearly every message is shorter than 128 bytes
+		} else if l, k = binary.Uvarint(raw[pos:]); k <= 0 {
+			return errCorrupt
+		}
+		pos += k
+		if l > uint64(len(raw)-pos) {
+			return errCorrupt
+		}
+		m.msgs[i] = bytesString(raw[pos : pos+int(l) : pos+int(l)])
+		pos += int(l)
 	}
-	if d.err != nil || len(d.b) != 0 {
+	if pos != len(raw) {
 		return errCorrupt
 	}
 	return nil
