@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -327,6 +328,7 @@ func restartOnlyChanges(old, cur Config) []string {
 		"auth.session_ttl":      old.Auth.SessionTTL != cur.Auth.SessionTTL,
 		"tls":                   old.TLS != cur.TLS,
 		"web.dashboards_dir":    old.Web.DashboardsDir != cur.Web.DashboardsDir,
+		"alerting.cluster":      !reflect.DeepEqual(old.Alerting.Cluster, cur.Alerting.Cluster),
 	} {
 		if changed {
 			keys = append(keys, key)

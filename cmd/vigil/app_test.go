@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -270,4 +271,25 @@ func configIn(t *testing.T, dir, extra string) (cli, Config) {
 		t.Fatal(err)
 	}
 	return c, cfg
+}
+
+// A reload cannot apply what is read only at start-up; it names those keys in a warning.
+func TestRestartOnlyChanges(t *testing.T) {
+	base := DefaultConfig()
+	for _, tc := range []struct {
+		name   string
+		change func(c *Config)
+		want   []string
+	}{
+		{"nothing", func(*Config) {}, nil},
+		{"rules only", func(c *Config) { c.Alerting.RuleFiles = []string{"x.yml"} }, nil},
+		{"cluster peers", func(c *Config) { c.Alerting.Cluster.Peers = []string{"10.0.0.2:9094"} }, []string{"alerting.cluster"}},
+		{"listen", func(c *Config) { c.HTTPListen = "127.0.0.1:9800" }, []string{"http_listen"}},
+	} {
+		cur := DefaultConfig()
+		tc.change(&cur)
+		if got := restartOnlyChanges(base, cur); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
