@@ -70,6 +70,10 @@ type appendTally struct {
 	convErr   error // OTLP translation errors (bad input, batch kept)
 	seen      map[uint64]struct{}
 	maxSeries int
+	// seriesBound, when positive, is an upper bound on the distinct series the request can
+	// produce (OTLP: from its points). At or under MaxSeriesPerRequest the request cannot
+	// break the cap, so the series are not hashed into seen one by one.
+	seriesBound int
 	// self, if set, receives the committed items instead of the
 	// appendable's own counters (OTLP: one pipeline, two transports).
 	self *ingestSelfMetrics
@@ -111,8 +115,10 @@ func (a *tallyingAppendable) AppenderV2(ctx context.Context) storage.AppenderV2 
 		t = &appendTally{}
 	}
 	if a.policy.checkLimits && t.seen == nil {
-		t.seen = make(map[uint64]struct{})
 		t.maxSeries = a.policy.opts.MaxSeriesPerRequest
+		if t.seriesBound <= 0 || t.seriesBound > t.maxSeries {
+			t.seen = make(map[uint64]struct{})
+		}
 	}
 	inner := a.next.AppenderV2(ctx)
 	app := &tallyingAppender{next: inner, policy: &a.policy, tally: t, self: a.self, series: a.activeSeries()}

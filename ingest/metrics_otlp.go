@@ -109,7 +109,7 @@ const maxPartialMessage = 1024
 func (m *OTLPMetrics) consume(ctx context.Context, md pmetric.Metrics, self *ingestSelfMetrics) otlpOutcome {
 	total := md.DataPointCount()
 	unconvertible := unconvertiblePoints(md) // before delta conversion mutates md
-	tally := &appendTally{self: self}
+	tally := &appendTally{self: self, seriesBound: otlpSeriesBound(md)}
 	ctx = withTally(ctx, tally)
 
 	var err error

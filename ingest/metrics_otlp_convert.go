@@ -197,3 +197,45 @@ func otlpPointCount(m pmetric.Metric) int {
 		return 0
 	}
 }
+
+// otlpSeriesBound is an upper bound on the distinct series Prometheus's translator can make of
+// md: one per number point, a classic histogram's buckets with +Inf, _sum, _count (and slack),
+// a summary's quantiles with _sum and _count, an exponential histogram at most as many as a
+// classic one of its buckets would, and target_info per resource. It errs high: the bound only
+// spares counting series one by one when it is under MaxSeriesPerRequest.
+func otlpSeriesBound(md pmetric.Metrics) int {
+	n := 0
+	rms := md.ResourceMetrics()
+	for i := range rms.Len() {
+		n += 2 // target_info, and slack
+		sms := rms.At(i).ScopeMetrics()
+		for j := range sms.Len() {
+			ms := sms.At(j).Metrics()
+			n += 1
+			for k := range ms.Len() {
+				m := ms.At(k)
+				switch m.Type() {
+				case pmetric.MetricTypeHistogram:
+					dps := m.Histogram().DataPoints()
+					for p := range dps.Len() {
+						n += dps.At(p).BucketCounts().Len() + dps.At(p).ExplicitBounds().Len() + 4
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					dps := m.ExponentialHistogram().DataPoints()
+					for p := range dps.Len() {
+						dp := dps.At(p)
+						n += dp.Positive().BucketCounts().Len() + dp.Negative().BucketCounts().Len() + 4
+					}
+				case pmetric.MetricTypeSummary:
+					dps := m.Summary().DataPoints()
+					for p := range dps.Len() {
+						n += dps.At(p).QuantileValues().Len() + 4
+					}
+				default:
+					n += otlpPointCount(m)
+				}
+			}
+		}
+	}
+	return n
+}
