@@ -52,52 +52,10 @@ func TestBudgetRemaining(t *testing.T) {
 	s := openStore(t)
 	end := time.Date(2025, 3, 13, 12, 0, 0, 0, time.UTC) // a Thursday
 	from := end.Add(-8 * 24 * time.Hour)
-	errFrom, errTo := end.Add(-6*24*time.Hour), end.Add(-60*time.Hour)
-	s.write(t, from, end, time.Minute,
-		counter(labels.FromStrings("__name__", "http_requests_total", "job", "api"), from, func(time.Time) float64 { return 100 }),
-		counter(labels.FromStrings("__name__", "http_requests_total", "job", "api", "code", "500"), from, func(ts time.Time) float64 {
-			if ts.After(errFrom) && !ts.After(errTo) {
-				return 0.1
-			}
-			return 0
-		}),
-	)
-	badFrom := end.Add(-48 * time.Hour)
-	s.write(t, from, end, 15*time.Second,
-		counter(labels.FromStrings("__name__", "ts_requests_total"), from, func(time.Time) float64 { return 25 }),
-		counter(labels.FromStrings("__name__", "ts_errors_total"), from, func(ts time.Time) float64 {
-			if ts.After(badFrom) && !ts.After(badFrom.Add(50*time.Minute)) {
-				return 12.5
-			}
-			return 0
-		}),
-	)
-	set := mustLoad(t, map[string]string{"budget.yml": `slos:
-  - name: rolling
-    service: api
-    objective: 99.9
-    window: 7d
-    sli:
-      availability:
-        errors: sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))
-        total: sum(rate(http_requests_total{job="api"}[{{.window}}]))
-  - name: calendar
-    service: api
-    objective: 99.9
-    calendar: week
-    sli:
-      availability:
-        errors: sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))
-        total: sum(rate(http_requests_total{job="api"}[{{.window}}]))
-  - name: slices
-    service: api
-    objective: 99
-    window: 7d
-    budgeting: timeslices
-    timeslice: {window: 1m, target: 95}
-    sli:
-      availability: {errors: ts_errors_total, total: ts_requests_total}
-`})
+	perMinute, per15s := budgetHistory(from, end)
+	s.write(t, from, end, time.Minute, perMinute...)
+	s.write(t, from, end, 15*time.Second, per15s...)
+	set := mustLoad(t, map[string]string{"budget.yml": budgetSpecs})
 	yml, err := set.RuleGroups(RuleOptions{GoldenSignals: GoldenSignals{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -123,3 +81,59 @@ func TestBudgetRemaining(t *testing.T) {
 	slices := getStatus(t, api, "slices", end)
 	near(t, "timeslices budget remaining", slices.BudgetRemaining, 1-(50.0/10080)/0.01, 0.001)
 }
+
+// budgetHistory is the known history of TestBudgetRemaining ending at end, as new counters:
+// per minute, 100 requests of job api and 0.1 failures a minute in [end-6d, end-60h); per 15s,
+// 25 requests and 12.5 failures a step for 50 minutes from end-48h.
+func budgetHistory(from, end time.Time) (perMinute, per15s []series) {
+	errFrom, errTo := end.Add(-6*24*time.Hour), end.Add(-60*time.Hour)
+	badFrom := end.Add(-48 * time.Hour)
+	perMinute = []series{
+		counter(labels.FromStrings("__name__", "http_requests_total", "job", "api"), from, func(time.Time) float64 { return 100 }),
+		counter(labels.FromStrings("__name__", "http_requests_total", "job", "api", "code", "500"), from, func(ts time.Time) float64 {
+			if ts.After(errFrom) && !ts.After(errTo) {
+				return 0.1
+			}
+			return 0
+		}),
+	}
+	per15s = []series{
+		counter(labels.FromStrings("__name__", "ts_requests_total"), from, func(time.Time) float64 { return 25 }),
+		counter(labels.FromStrings("__name__", "ts_errors_total"), from, func(ts time.Time) float64 {
+			if ts.After(badFrom) && !ts.After(badFrom.Add(50*time.Minute)) {
+				return 12.5
+			}
+			return 0
+		}),
+	}
+	return perMinute, per15s
+}
+
+// budgetSpecs are the SLOs over budgetHistory: occurrences over 7d rolling and the calendar
+// week, and time slices over 7d.
+const budgetSpecs = `slos:
+  - name: rolling
+    service: api
+    objective: 99.9
+    window: 7d
+    sli:
+      availability:
+        errors: sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))
+        total: sum(rate(http_requests_total{job="api"}[{{.window}}]))
+  - name: calendar
+    service: api
+    objective: 99.9
+    calendar: week
+    sli:
+      availability:
+        errors: sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))
+        total: sum(rate(http_requests_total{job="api"}[{{.window}}]))
+  - name: slices
+    service: api
+    objective: 99
+    window: 7d
+    budgeting: timeslices
+    timeslice: {window: 1m, target: 95}
+    sli:
+      availability: {errors: ts_errors_total, total: ts_requests_total}
+`

@@ -64,22 +64,14 @@ func TestWindowFromRecordedSeries(t *testing.T) {
 	s := openStore(t)
 	end := time.Date(2025, 3, 13, 12, 0, 0, 0, time.UTC)
 	from := end.Add(-8 * 24 * time.Hour)
-	errFrom, errTo := end.Add(-6*24*time.Hour), end.Add(-60*time.Hour)
-	badFrom := end.Add(-48 * time.Hour)
 	// Diurnal traffic: 10 to 190 requests a minute, peaking at noon; 2% of the requests
 	// fail between 22:00 and 04:00, 0.01% otherwise.
 	night := func(ts time.Time) bool { h := ts.Hour(); return h >= 22 || h < 4 }
 	traffic := func(ts time.Time) float64 {
 		return 100 * (1 - 0.9*math.Cos(2*math.Pi*float64(ts.Hour()*60+ts.Minute())/1440))
 	}
-	perMinute := []series{
-		counter(labels.FromStrings("__name__", "http_requests_total", "job", "api"), from, func(time.Time) float64 { return 100 }),
-		counter(labels.FromStrings("__name__", "http_requests_total", "job", "api", "code", "500"), from, func(ts time.Time) float64 {
-			if ts.After(errFrom) && !ts.After(errTo) {
-				return 0.1
-			}
-			return 0
-		}),
+	perMinute, per15s := budgetHistory(from, end)
+	perMinute = append(perMinute,
 		counter(labels.FromStrings("__name__", "diurnal_requests_total"), from, traffic),
 		counter(labels.FromStrings("__name__", "diurnal_errors_total"), from, func(ts time.Time) float64 {
 			if night(ts) {
@@ -87,42 +79,8 @@ func TestWindowFromRecordedSeries(t *testing.T) {
 			}
 			return 0.0001 * traffic(ts)
 		}),
-	}
-	per15s := []series{
-		counter(labels.FromStrings("__name__", "ts_requests_total"), from, func(time.Time) float64 { return 25 }),
-		counter(labels.FromStrings("__name__", "ts_errors_total"), from, func(ts time.Time) float64 {
-			if ts.After(badFrom) && !ts.After(badFrom.Add(50*time.Minute)) {
-				return 12.5
-			}
-			return 0
-		}),
-	}
-	set := mustLoad(t, map[string]string{"budget.yml": `slos:
-  - name: rolling
-    service: api
-    objective: 99.9
-    window: 7d
-    sli:
-      availability:
-        errors: sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))
-        total: sum(rate(http_requests_total{job="api"}[{{.window}}]))
-  - name: calendar
-    service: api
-    objective: 99.9
-    calendar: week
-    sli:
-      availability:
-        errors: sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))
-        total: sum(rate(http_requests_total{job="api"}[{{.window}}]))
-  - name: slices
-    service: api
-    objective: 99
-    window: 7d
-    budgeting: timeslices
-    timeslice: {window: 1m, target: 95}
-    sli:
-      availability: {errors: ts_errors_total, total: ts_requests_total}
-  - name: diurnal
+	)
+	set := mustLoad(t, map[string]string{"budget.yml": budgetSpecs + `  - name: diurnal
     service: web
     objective: 99
     window: 7d
