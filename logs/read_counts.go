@@ -44,7 +44,7 @@ func (s *Store) scanValues(ctx context.Context, cq compiledQuery, start, end int
 		}
 	}
 	// A field the dictionary cannot answer for: none, or one whose values are not indexed.
-	noValues := by == "" || reservedField(by) && by != fieldLevel && by != fieldService && by != fieldTraceID && by != fieldSpanID
+	noValues := by == "" || !dictHoldsValues(by)
 	for _, ps := range parts {
 		if err := s.scanPartitionValues(ctx, ps, cq, start, end, by, noValues, value, fn); err != nil {
 			return err
@@ -54,36 +54,17 @@ func (s *Store) scanValues(ctx context.Context, cq compiledQuery, start, end int
 }
 
 func (s *Store) scanPartitionValues(ctx context.Context, ps partSnap, cq compiledQuery, start, end int64, by string, noValues bool, value func(*Record) string, fn func(int64, string)) error {
-	p := ps.p
-	p.useMu.RLock()
-	defer p.useMu.RUnlock()
-	if p.dropped {
-		return nil
-	}
-	cands, err := s.candidates(p, ps.entries, cq, start, end, scanAny)
-	if err != nil {
-		return err
-	}
-	var buf []byte
 	var lv lineView
-	for _, e := range cands {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var h blockHead
-		if h, buf, err = p.readHead(e, buf); err != nil {
-			return err
-		}
-		bits, exact := cq.eval.lines(&h)
-		if bits.empty() {
-			continue
-		}
+	return s.eachMatchingBlock(ctx, ps, cq, start, end, func(p *partition, e blockEntry, h *blockHead, bits lineBits, exact bool) error {
 		pb := &pendingBlock{p: p, e: e}
 		if err := pb.readMessages(s.dec); err != nil {
 			return err
 		}
 		n := int(e.lines)
-		var lines []Record
+		var (
+			lines []Record
+			err   error
+		)
 		if !exact {
 			if !cq.msgOnly {
 				if lines, err = pb.records(bits, s.dec); err != nil {
@@ -122,8 +103,48 @@ func (s *Store) scanPartitionValues(ctx context.Context, ps partSnap, cq compile
 			}
 			return true
 		})
+		return nil
+	})
+}
+
+// eachMatchingBlock calls fn for every block of ps that may hold lines matching cq in
+// [start, end), with the lines its head finds (exact: no line needs checking against its
+// record), holding the partition open meanwhile.
+func (s *Store) eachMatchingBlock(ctx context.Context, ps partSnap, cq compiledQuery, start, end int64, fn func(p *partition, e blockEntry, h *blockHead, bits lineBits, exact bool) error) error {
+	p := ps.p
+	p.useMu.RLock()
+	defer p.useMu.RUnlock()
+	if p.dropped {
+		return nil
+	}
+	cands, err := s.candidates(p, ps.entries, cq, start, end, scanAny)
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	for _, e := range cands {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var h blockHead
+		if h, buf, err = p.readHead(e, buf); err != nil {
+			return err
+		}
+		bits, exact := cq.eval.lines(&h)
+		if bits.empty() {
+			continue
+		}
+		if err := fn(p, e, &h, bits, exact); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// dictHoldsValues reports whether a block's dictionary indexes field's values: every
+// non-reserved field, and the reserved ones kept as keywords.
+func dictHoldsValues(field string) bool {
+	return !reservedField(field) || field == fieldLevel || field == fieldService || field == fieldTraceID || field == fieldSpanID
 }
 
 // dictValues sets vals[i] to the value of field f of each line i in bits that holds exactly
@@ -206,77 +227,53 @@ func (s *Store) scanFieldCounts(ctx context.Context, cq compiledQuery, start, en
 			}
 		}
 	}
-	noValues := reservedField(name) && name != fieldLevel && name != fieldService && name != fieldTraceID && name != fieldSpanID
+	noValues := !dictHoldsValues(name)
 	for _, ps := range parts {
-		err := func() error {
-			p := ps.p
-			p.useMu.RLock()
-			defer p.useMu.RUnlock()
-			if p.dropped {
-				return nil
-			}
-			cands, err := s.candidates(p, ps.entries, cq, start, end, scanAny)
-			if err != nil {
-				return err
-			}
-			var buf []byte
-			for _, e := range cands {
-				if err := ctx.Err(); err != nil {
+		err := s.eachMatchingBlock(ctx, ps, cq, start, end, func(p *partition, e blockEntry, h *blockHead, bits lineBits, exact bool) error {
+			fi, fd := h.dict.field(name)
+			fromDict := exact && (noValues || fd == nil || fd.singletons == 0)
+			inside := e.minT >= start && e.maxT < end
+			if !fromDict || !inside {
+				// The block needs its lines' times, or its records.
+				recs, err := p.readBlock(e, s.dec)
+				if err != nil {
 					return err
 				}
-				var h blockHead
-				if h, buf, err = p.readHead(e, buf); err != nil {
-					return err
-				}
-				bits, exact := cq.eval.lines(&h)
-				if bits.empty() {
-					continue
-				}
-				fi, fd := h.dict.field(name)
-				fromDict := exact && (noValues || fd == nil || fd.singletons == 0)
-				inside := e.minT >= start && e.maxT < end
-				if !fromDict || !inside {
-					// The block needs its lines' times, or its records.
-					recs, err := p.readBlock(e, s.dec)
-					if err != nil {
-						return err
+				bits.each(func(i int) bool {
+					r := &recs[i]
+					if t := r.Time.UnixNano(); t < start || t >= end {
+						return true
 					}
-					bits.each(func(i int) bool {
-						r := &recs[i]
-						if t := r.Time.UnixNano(); t < start || t >= end {
+					if !exact {
+						lv.reset(r)
+						if !cq.match(&lv) {
 							return true
 						}
-						if !exact {
-							lv.reset(r)
-							if !cq.match(&lv) {
-								return true
-							}
-						}
-						countRecord(r)
-						return true
-					})
-					continue
-				}
-				lines += int64(bits.count())
-				if noValues || fd == nil {
-					continue
-				}
-				lo, hi := h.dict.fieldRange(fi)
-				post := newLineBits(int(e.lines))
-				for i := lo; i < hi; i++ {
-					_, t, pst := h.dict.entry(i)
-					clear(post)
-					if err := orPostings(post, h.dict.postings(pst), int(e.lines)); err != nil {
-						return fmt.Errorf("read block %d dictionary of %s: %w", e.seq, p.dir, err)
 					}
-					post.and(bits)
-					if c := post.count(); c > 0 {
-						counts[string(t)] += int64(c)
-					}
+					countRecord(r)
+					return true
+				})
+				return nil
+			}
+			lines += int64(bits.count())
+			if noValues || fd == nil {
+				return nil
+			}
+			lo, hi := h.dict.fieldRange(fi)
+			post := newLineBits(int(e.lines))
+			for i := lo; i < hi; i++ {
+				_, t, pst := h.dict.entry(i)
+				clear(post)
+				if err := orPostings(post, h.dict.postings(pst), int(e.lines)); err != nil {
+					return fmt.Errorf("read block %d dictionary of %s: %w", e.seq, p.dir, err)
+				}
+				post.and(bits)
+				if c := post.count(); c > 0 {
+					counts[string(t)] += int64(c)
 				}
 			}
 			return nil
-		}()
+		})
 		if err != nil {
 			return 0, err
 		}
